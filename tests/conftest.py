@@ -1,0 +1,25 @@
+"""Shared test set-up: point the dataset cache at ``../shared/data`` (read-only, real files)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+
+# Tests never download: they use the real files beside the clone.
+if "RECSYS_AE_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["RECSYS_AE_DATA_DIR"] = str(SHARED_DATA)
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of real datasets laid out ``<dir>/<dataset>/<file>``; skip if absent."""
+    path = Path(os.environ.get("RECSYS_AE_DATA_DIR", SHARED_DATA))
+    if not (path / "ml-100k" / "u.data").is_file():
+        pytest.skip(f"real datasets not found under {path}")
+    return path
