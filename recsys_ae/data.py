@@ -1,0 +1,890 @@
+"""Rating files, the dataset registry and a synthetic Beauty-shaped stand-in.
+
+Every loader returns the same *ratings frame*, one row per rating:
+
+=============  ==========  ====================================================
+column         dtype       meaning
+=============  ==========  ====================================================
+``user``       object      user id, a Python ``str`` exactly as in the file
+``item``       object      item id (ASIN, movie id, ...), a ``str``
+``rating``     float64     the explicit rating, range **not** checked here
+``timestamp``  int64       unix time; the column is absent when the file has none
+=============  ==========  ====================================================
+
+IDs are always read as text: the Amazon ASIN ``0205616461`` stays
+``"0205616461"`` (a spreadsheet, or ``pd.read_csv`` left to guess, turns it
+into the number 205616461). ``df.attrs`` records where the frame came from:
+``{"dataset": ..., "synthetic": bool, "source": ...}``.
+
+Datasets live in a cache folder laid out ``<dir>/<dataset>/<file>``
+(see :func:`data_dir`) and are downloaded with :mod:`pooch` on first use.
+When a file cannot be found or fetched, :class:`DataNotFoundError` says which
+file, from where, and into which folder; :func:`synthetic_ratings` is the
+offline stand-in (``--dataset synthetic`` on the command line).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+import re
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+import pooch
+
+__all__ = [
+    "BEAUTY_COUNTS",
+    "DATASETS",
+    "RATING_COLUMNS",
+    "SYNTHETIC_FULL",
+    "CountMismatchWarning",
+    "DataNotFoundError",
+    "DatasetSpec",
+    "check_counts",
+    "data_dir",
+    "dataset_counts",
+    "load_canonical_split",
+    "load_dataset",
+    "load_ratings",
+    "synthetic_ratings",
+]
+
+RATING_COLUMNS = ("user", "item", "rating", "timestamp")
+
+#: Size of the full Amazon 2014 ``ratings_Beauty.csv`` as reported in the seed notebook.
+BEAUTY_COUNTS = {"n_ratings": 2_023_070, "n_users": 1_210_271, "n_items": 249_274}
+
+#: Size of ``synthetic_ratings`` at ``size="full"``: the same shape as Beauty.
+SYNTHETIC_FULL = {"n_ratings": 2_023_070, "n_users": 1_210_271, "n_items": 249_274}
+
+ENV_VAR = "RECSYS_AE_DATA_DIR"
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset file is neither in the data folder nor downloadable.
+
+    The message names the file, the URL to get it from, and the folder to put
+    it in.
+    """
+
+
+class CountMismatchWarning(UserWarning):
+    """A loaded dataset does not have the reference number of ratings, users or items."""
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where one dataset comes from and how to check it.
+
+    Attributes
+    ----------
+    folder : str
+        Sub-folder of the data folder that holds the files.
+    file : str or None
+        The ratings file inside ``folder`` (None for generated data).
+    url : str or None
+        Download address: the file itself, or a zip archive when
+        ``archive_dir`` is set. None for local-only data.
+    files : dict of str to (str or None)
+        Every file fetched from ``url`` (``file`` included) and its sha256
+        (None when no published hash exists).
+    archive_dir : str or None
+        Folder inside the zip archive that holds ``files``.
+    archive_hash : str or None
+        Hash of the archive in pooch's ``"alg:hex"`` form, when published.
+    counts : dict of str to int or None
+        Reference ``{"n_ratings", "n_users", "n_items"}``.
+    description, citation, licence : str
+        What the data are, what to cite, and the terms of use.
+    """
+
+    folder: str
+    file: str | None
+    url: str | None
+    description: str
+    citation: str
+    licence: str
+    files: dict[str, str | None] = field(default_factory=dict)
+    archive_dir: str | None = None
+    archive_hash: str | None = None
+    counts: dict[str, int] | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """Sha256 of the ratings file, or None when no published hash exists."""
+        return self.files.get(self.file) if self.file else None
+
+
+_ML100K_CITATION = (
+    "F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and "
+    "Context. ACM Transactions on Interactive Intelligent Systems 5(4):19. "
+    "https://doi.org/10.1145/2827872"
+)
+_AMAZON_2014_CITATION = (
+    "J. McAuley, C. Targett, Q. Shi, A. van den Hengel. Image-based recommendations on "
+    "styles and substitutes. SIGIR 2015; R. He, J. McAuley. Ups and downs: modeling the "
+    "visual evolution of fashion trends with one-class collaborative filtering. WWW 2016."
+)
+_AMAZON_2014_TERMS = (
+    "No formal licence; released by the McAuley lab for research use. Cite the papers."
+)
+
+DATASETS: dict[str, DatasetSpec] = {
+    "amazon-beauty": DatasetSpec(
+        folder="amazon-beauty",
+        file="ratings_Beauty.csv",
+        url="http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv",
+        files={"ratings_Beauty.csv": None},
+        counts=BEAUTY_COUNTS,
+        description=(
+            "Amazon product data (2014), Beauty category, ratings only: CSV without header, "
+            "lines user,asin,rating,unix_time; 2,023,070 ratings, about 90 MB."
+        ),
+        citation=_AMAZON_2014_CITATION,
+        licence=_AMAZON_2014_TERMS,
+    ),
+    "amazon-beauty-sample": DatasetSpec(
+        folder="amazon-beauty-2014-prefix499",
+        file="ratings_Beauty.csv",
+        url=None,
+        files={
+            "ratings_Beauty.csv": "19a2396697e3af5dbe3a3504f97067aea40ab4280be966bb914fe04d97543d90"
+        },
+        counts={"n_ratings": 499, "n_users": 452, "n_items": 170},
+        description=(
+            "First 499 rows of the Amazon 2014 ratings_Beauty.csv (Kaggle header, CRLF, "
+            "leading zeros of all-digit ASINs stripped by a spreadsheet). Local only."
+        ),
+        citation=_AMAZON_2014_CITATION,
+        licence=_AMAZON_2014_TERMS,
+    ),
+    "ml-100k": DatasetSpec(
+        folder="ml-100k",
+        file="u.data",
+        url="https://files.grouplens.org/datasets/movielens/ml-100k.zip",
+        archive_dir="ml-100k",
+        archive_hash="md5:0e33842e24a9c977be4e0107933c0723",
+        files={
+            "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
+            "README": "4883b8cf340ed0059971b33f56ad3adc88a40792108ebca3d24aafc4c82e8b52",
+            "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
+            "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
+            "u1.base": "ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a",
+            "u1.test": "18c6014a4b2c7324f250a63f8904a7b16b2b19f911129e346141507b0cbac950",
+            "u2.base": "6c06f0b5df4b256da1a994f3ac66edc8da4d3f09bc9282df6b14d893366d703e",
+            "u2.test": "4de658d1e04ed9104629509a2e2528fce833ac8e048280183f1df167632038c3",
+            "u3.base": "afdc155c291c6edc41c0407e39d7462eb98d341e064f0b0a12175b80b3c4af5d",
+            "u3.test": "0f548b51c78327de4c156461d3e430b7e5579fe2b5681586a59416e48fd35f6d",
+            "u4.base": "219f0f4d40dfe9c5141d425f53fa91ee23ed275f14e280bbf1b50117afb064ca",
+            "u4.test": "7c02ad0a1e7ab1083c8b9d4b627203a051dd7b5eab46d99fa44de33470de8db9",
+            "u5.base": "a9574e59ce961eec2121627760b6e9b0974ce1637b3fe69ac32cb14a4bfab485",
+            "u5.test": "351cc52e0d15b6c721466276fc24671d40936899e3d01fadeaf312915b8c5634",
+            "ua.base": "67b5bcdb380c29f85d56a012ecd88612ae020f30a6730d117a334ee8203b91f2",
+            "ua.test": "d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42",
+            "ub.base": "237254d253b6ad7de84f919d041055428646254f34ed8f562703c899430cd881",
+            "ub.test": "d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da",
+        },
+        counts={"n_ratings": 100_000, "n_users": 943, "n_items": 1_682},
+        description=(
+            "MovieLens 100K (GroupLens, 1998): 100,000 ratings 1-5 by 943 users on 1,682 "
+            "movies; u.data is tab separated user,item,rating,unix_time; u1-u5 are the "
+            "canonical 5-fold 80/20 splits, ua/ub hold out 10 ratings per user."
+        ),
+        citation=_ML100K_CITATION,
+        licence=(
+            "Research use only; acknowledge the dataset; no redistribution without separate "
+            "permission; no commercial use without permission (see the README in the zip)."
+        ),
+    ),
+    "ml-latest-small": DatasetSpec(
+        folder="ml-latest-small",
+        file="ratings.csv",
+        url="https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
+        archive_dir="ml-latest-small",
+        files={
+            "ratings.csv": "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646",
+            "movies.csv": "5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07",
+            "README.txt": "63d22ac138e80fae37021797ed8e1b9424b5239dc576a137422adf783ae3f404",
+        },
+        counts={"n_ratings": 100_836, "n_users": 610, "n_items": 9_724},
+        description=(
+            "MovieLens latest-small (release of 2018-09-26): 100,836 ratings 0.5-5.0 by 610 "
+            "users on 9,724 movies; CSV with header userId,movieId,rating,timestamp."
+        ),
+        citation=_ML100K_CITATION,
+        licence=(
+            "Research use; redistribution only under the same licence; no commercial use "
+            "without permission (see README.txt in the zip)."
+        ),
+    ),
+    "synthetic": DatasetSpec(
+        folder="synthetic",
+        file=None,
+        url=None,
+        description=(
+            "Generated offline stand-in shaped like Amazon Beauty (see synthetic_ratings): "
+            "heavy-tailed degrees, ratings skewed to 5, a planted low-rank structure."
+        ),
+        citation="Generated by recsys_ae.data.synthetic_ratings; no source to cite.",
+        licence="No restrictions (generated data).",
+    ),
+}
+
+
+# --------------------------------------------------------------------------- small public helpers
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """Return the folder that holds the datasets, laid out ``<dir>/<dataset>/<file>``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        Explicit folder. Takes precedence over everything else.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` if given; else the environment variable ``RECSYS_AE_DATA_DIR``
+        if set; else the per-user cache ``pooch.os_cache("recsys_ae")``.
+        The folder is not created.
+    """
+    if path is None:
+        path = os.environ.get(ENV_VAR) or pooch.os_cache("recsys_ae")
+    return Path(path).expanduser()
+
+
+def dataset_counts(df: pd.DataFrame) -> dict[str, int]:
+    """Count ratings, distinct users and distinct items of a ratings frame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ratings frame with ``user`` and ``item`` columns.
+
+    Returns
+    -------
+    dict of str to int
+        ``{"n_ratings": rows, "n_users": distinct users, "n_items": distinct items}``.
+    """
+    return {
+        "n_ratings": len(df),
+        "n_users": int(df["user"].nunique()),
+        "n_items": int(df["item"].nunique()),
+    }
+
+
+def check_counts(df: pd.DataFrame, expected: dict[str, int], *, name: str) -> bool:
+    """Compare a frame's counts with reference counts; warn about each difference.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ratings frame.
+    expected : dict of str to int
+        Reference values for some of ``"n_ratings"``, ``"n_users"``, ``"n_items"``.
+    name : str
+        Dataset name used in the warning.
+
+    Returns
+    -------
+    bool
+        True when every expected count matches, else False.
+
+    Warns
+    -----
+    CountMismatchWarning
+        One warning listing every differing count as expected vs got.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` has a key other than the three counts.
+    """
+    got = dataset_counts(df)
+    unknown = set(expected) - set(got)
+    if unknown:
+        raise ValueError(f"unknown count names {sorted(unknown)}; use {sorted(got)}")
+    diffs = [f"{k}: expected {v:,}, got {got[k]:,}" for k, v in expected.items() if got[k] != v]
+    if diffs:
+        warnings.warn(
+            f"{name}: counts differ from the reference ({'; '.join(diffs)}). "
+            "The file is probably another version, a partial copy or an edited copy.",
+            CountMismatchWarning,
+            stacklevel=2,
+        )
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- reading files
+
+_SEPARATORS = {"csv": ",", "ml100k": "\t", "ml1m": "::", "whitespace": None}
+
+
+def load_ratings(path: str | os.PathLike, *, fmt: str | None = None) -> pd.DataFrame:
+    """Read a ratings file into a ratings frame.
+
+    Handles, with auto-detection when ``fmt`` is None:
+
+    * Amazon 2014 "ratings only" CSV without header
+      (``A39HTATAQ9V7YF,0205616461,5.0,1369699200``) and its Kaggle copy with
+      header ``UserId,ProductId,Rating,Timestamp``;
+    * any CSV whose columns are user, item, rating[, timestamp] in that order,
+      whatever the header names (Amazon 2023 ``user_id,parent_asin,...``,
+      MovieLens ``ratings.csv``);
+    * MovieLens 100K ``u.data`` (tab separated) and 1M ``ratings.dat`` (``::``);
+    * whitespace separated ``user item rating`` (FilmTrust).
+
+    A first line whose third field is not a number is a header. LF or CRLF
+    line endings, a missing final newline and a trailing separator on every
+    line (an empty last column) are all accepted.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    fmt : {"csv", "ml100k", "ml1m", "whitespace"}, optional
+        Force the separator: comma, tab, ``::`` or runs of whitespace.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``user`` (object of str), ``item`` (object of str), ``rating``
+        (float64) and, when the file has a fourth column, ``timestamp``
+        (int64). ``attrs = {"dataset": file stem, "synthetic": False,
+        "source": str(path)}``. Ratings are not range-checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        For an unknown ``fmt``, an empty file, or a bad line: the message names
+        the file, the 1-based line number and the field (too few or too many
+        columns, empty user or item id, missing or non-numeric rating,
+        non-integer timestamp).
+    """
+    path = Path(path)
+    if fmt is not None and fmt not in _SEPARATORS:
+        raise ValueError(f"unknown fmt {fmt!r}; use one of {sorted(_SEPARATORS)} or None")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        lines = [fh.readline().rstrip("\r\n"), fh.readline().rstrip("\r\n")]
+    if not lines[0].strip():
+        raise ValueError(f"{path}: line 1 is empty; expected a rating or a header line")
+    fmt = fmt or _sniff_format(lines[0])
+    fields = _split(lines[0], fmt)
+    header = len(fields) >= 3 and not _is_number(fields[2])
+    lineno = 2 if header and lines[1] else 1  # count the columns on the first data line
+    fields = _split(lines[lineno - 1], fmt)
+    trailing = len(fields) > 3 and fields[-1] == ""  # "u,i,5.0,123," on every line
+    n_fields = len(fields) - trailing
+    if n_fields not in (3, 4):
+        raise ValueError(
+            f"{path}: line {lineno}: expected 3 or 4 columns (user, item, rating[, timestamp]), "
+            f"found {n_fields}: {lines[lineno - 1]!r}"
+        )
+    columns = list(RATING_COLUMNS[:n_fields]) + ["_trailing"] * trailing
+    df = _read_fast(path, fmt, header, columns)
+    if df is None:
+        df = _read_checked(path, fmt, header, columns)
+    df = df[list(RATING_COLUMNS[:n_fields])]
+    df.attrs = {"dataset": path.stem, "synthetic": False, "source": str(path)}
+    return df
+
+
+def _sniff_format(first_line: str) -> str:
+    if "::" in first_line:
+        return "ml1m"
+    if "\t" in first_line:
+        return "ml100k"
+    return "csv" if "," in first_line else "whitespace"
+
+
+def _split(line: str, fmt: str) -> list[str]:
+    return line.split() if fmt == "whitespace" else line.split(_SEPARATORS[fmt])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(path: Path, fmt: str, header: bool, columns: list[str], dtype, **kw) -> pd.DataFrame:
+    """``pd.read_csv`` with the column layout of ``fmt``; ids always text."""
+    if fmt == "ml1m":  # "::" as sep needs the slow Python engine; ":" + dropping gaps does not
+        names = [n for i, col in enumerate(columns) for n in (col, f"_gap{i}")][:-1]
+        sep = ":"
+    else:
+        names, sep = columns, _SEPARATORS[fmt] or r"\s+"
+    dtypes = {c: dtype.get(c, object) for c in names}
+    with warnings.catch_warnings():  # never lose data silently: a ParserWarning is an error
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(
+                path,
+                sep=sep,
+                header=None,
+                skiprows=int(header),
+                names=names,
+                index_col=False,
+                dtype=dtypes,
+                na_filter=False,
+                encoding="utf-8-sig",
+                **kw,
+            )
+        except pd.errors.ParserWarning as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+
+
+def _read_fast(path, fmt, header, columns) -> pd.DataFrame | None:
+    """Let the C parser convert rating and timestamp; None if anything looks wrong."""
+    try:
+        df = _read_csv(path, fmt, header, columns, {"rating": "float64", "timestamp": "int64"})
+    except pd.errors.ParserError as exc:  # "Expected 4 fields in line 7, saw 5"
+        found = re.search(r"line (\d+), saw", str(exc))
+        if found is None:
+            raise ValueError(f"{path}: {exc}") from exc
+        _raise_bad_line(path, fmt, int(found.group(1)), "too many columns", columns)
+    except ValueError:  # a value that does not convert: the checked reader finds it
+        return None
+    ok = (
+        np.isfinite(df["rating"].to_numpy()).all()
+        and (df["user"] != "").all()
+        and (df["item"] != "").all()
+        and ("_trailing" not in df or (df["_trailing"] == "").all())
+    )
+    return df if ok else None
+
+
+def _read_checked(path, fmt, header, columns) -> pd.DataFrame:
+    """Read everything as text, validate vectorised, and report the first bad line."""
+    df = _read_csv(path, fmt, header, columns, {}, skip_blank_lines=False)
+    blank = (df[columns] == "").all(axis=1).to_numpy()  # blank lines are skipped
+    rating = pd.to_numeric(df["rating"], errors="coerce").to_numpy(dtype="float64")
+    problems = {
+        "empty user id": df["user"] == "",
+        "empty item id": df["item"] == "",
+        "missing or non-numeric rating": ~np.isfinite(rating),
+    }
+    if "timestamp" in df:
+        timestamp = pd.to_numeric(df["timestamp"], errors="coerce")
+        if timestamp.dtype.kind == "f":  # NaN for text, or decimals: integer values only
+            timestamp = timestamp.to_numpy()
+            problems["missing or non-integer timestamp"] = ~(
+                np.isfinite(timestamp) & (timestamp % 1 == 0)
+            )
+    if "_trailing" in df:
+        problems["extra non-empty column"] = df["_trailing"] != ""
+    first_bad = {}
+    for what, mask in problems.items():
+        rows = np.flatnonzero(np.asarray(mask) & ~blank)
+        if rows.size:
+            first_bad[what] = rows[0]
+    if first_bad:
+        what, row = min(first_bad.items(), key=lambda kv: kv[1])
+        _raise_bad_line(path, fmt, int(row) + 1 + header, what, columns)
+    keep = ~blank
+    out = pd.DataFrame({"user": df["user"][keep], "item": df["item"][keep], "rating": rating[keep]})
+    if "timestamp" in df:
+        out["timestamp"] = np.asarray(timestamp)[keep].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def _raise_bad_line(path: Path, fmt: str, lineno: int, what: str, columns: list[str]):
+    """Raise ValueError quoting line ``lineno`` (1-based) of the file."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        text = next(itertools.islice(fh, lineno - 1, None), "").rstrip("\r\n")
+    n_found, n_data = len(_split(text, fmt)), len([c for c in columns if c != "_trailing"])
+    if n_found < n_data or what == "too many columns":
+        what = (
+            f"too {'few' if n_found < n_data else 'many'} columns (found {n_found}, "
+            f"expected {n_data}: {', '.join(RATING_COLUMNS[:n_data])})"
+        )
+    raise ValueError(f"{path}: line {lineno}: {what}: {text!r}")
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def _missing_message(name: str, spec: DatasetSpec, filename: str, folder: Path) -> str:
+    if spec.url is None:
+        how = f"{name!r} has no download URL (local-only data): copy {filename} yourself"
+    elif spec.archive_dir:
+        how = f"Download {spec.url}, unzip it and take {spec.archive_dir}/{filename}"
+    else:
+        how = f"Download {spec.url}"
+    return (
+        f"Dataset {name!r}: file {filename} not found at {folder / filename}.\n"
+        f"{how} and put it in the folder {folder}{os.sep}\n"
+        f"(or set {ENV_VAR} to a data folder laid out <dir>/<dataset>/<file>).\n"
+        "No data at hand? Use the generated offline stand-in: --dataset synthetic "
+        "(recsys_ae.data.load_dataset('synthetic'))."
+    )
+
+
+def _download(name: str, spec: DatasetSpec, filename: str, folder: Path) -> None:
+    """Fetch the dataset's files into ``folder`` with pooch; DataNotFoundError on failure."""
+    message = _missing_message(name, spec, filename, folder)
+    if spec.url is None:
+        raise DataNotFoundError(message)
+    progressbar = importlib.util.find_spec("tqdm") is not None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if spec.archive_dir is None:
+            pooch.retrieve(
+                spec.url,
+                known_hash=spec.sha256,
+                fname=spec.file,
+                path=folder,
+                progressbar=progressbar,
+            )
+            return
+        archive = Path(urlparse(spec.url).path).name
+        members = [f"{spec.archive_dir}/{f}" for f in spec.files]
+        extracted = pooch.retrieve(
+            spec.url,
+            known_hash=spec.archive_hash,
+            fname=archive,
+            path=folder,
+            processor=pooch.Unzip(members=members, extract_dir=str(folder)),
+            progressbar=progressbar,
+        )
+        for member in extracted:  # <folder>/ml-100k/u.data -> <folder>/u.data
+            Path(member).replace(folder / Path(member).name)
+        (folder / archive).unlink(missing_ok=True)
+        shutil.rmtree(folder / spec.archive_dir, ignore_errors=True)
+    except Exception as exc:  # network, HTTP, disk or archive errors all mean "no data"
+        raise DataNotFoundError(f"{message}\nDownload failed: {exc!r}") from exc
+
+
+def _verify(path: Path, sha256: str | None) -> None:
+    if sha256 is None:
+        return
+    actual = pooch.file_hash(str(path), alg="sha256")
+    if actual != sha256:
+        raise ValueError(
+            f"{path}: sha256 mismatch: expected {sha256}, got {actual}. The file is not the "
+            "published one (edited or truncated copy?); delete it to download it again, or "
+            "read it on purpose with load_ratings(path)."
+        )
+
+
+def _fetch(name: str, filename: str, folder: str | os.PathLike | None, download: bool) -> Path:
+    """Path of a verified dataset file, downloading it first if allowed."""
+    spec = _spec(name)
+    folder = data_dir(folder) / spec.folder
+    path = folder / filename
+    if not path.is_file():
+        if not download:
+            raise DataNotFoundError(_missing_message(name, spec, filename, folder))
+        _download(name, spec, filename, folder)
+        if not path.is_file():
+            raise DataNotFoundError(
+                _missing_message(name, spec, filename, folder) + "\n(download did not contain it)"
+            )
+    _verify(path, spec.files.get(filename))
+    return path
+
+
+def load_dataset(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    **kwargs,
+) -> pd.DataFrame:
+    """Load a registered dataset (see :data:`DATASETS`) as a ratings frame.
+
+    Looks for ``<data_dir>/<folder>/<file>``; when present its sha256 is
+    checked (if published) and it is read without any network access. When
+    absent it is downloaded with :func:`pooch.retrieve` if ``download``.
+
+    Parameters
+    ----------
+    name : {"amazon-beauty", "amazon-beauty-sample", "ml-100k", "ml-latest-small", \
+"synthetic"}
+        Dataset name. Sources: Amazon product data 2014, Beauty ratings
+        (McAuley et al. SIGIR 2015; He & McAuley WWW 2016); the first 499 rows
+        of it (local only); MovieLens 100K and latest-small (Harper & Konstan,
+        TiiS 2015); ``"synthetic"`` is :func:`synthetic_ratings`.
+    data_dir : str or os.PathLike, optional
+        Data folder; default :func:`data_dir` (``RECSYS_AE_DATA_DIR`` or the
+        user cache).
+    download : bool, default True
+        Download a missing file. With False a missing file is an error.
+    **kwargs
+        Only for ``"synthetic"``: ``size`` (``"small"``, default, or
+        ``"full"``), ``n_ratings``, ``n_users``, ``n_items``, ``rank``,
+        ``seed`` (int, default 0); explicit counts override ``size``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Ratings frame (see :func:`load_ratings`) with
+        ``attrs["dataset"] = name``. For ``"amazon-beauty"`` the counts are
+        compared with :data:`BEAUTY_COUNTS`.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the valid ones), sha256 mismatch
+        (names the file, expected and actual hash), or a bad line.
+    TypeError
+        Keyword arguments given for a dataset other than ``"synthetic"``.
+    DataNotFoundError
+        File missing and not downloadable (``download=False``, no URL, or the
+        download failed). The message names the file, the URL and the folder.
+
+    Warns
+    -----
+    CountMismatchWarning
+        The file loaded but has other counts than the reference.
+    """
+    spec = _spec(name)
+    if name == "synthetic":
+        size = kwargs.pop("size", "small")
+        if size not in ("small", "full"):
+            raise ValueError(f"size must be 'small' or 'full', not {size!r}")
+        if size == "full":
+            kwargs = {**SYNTHETIC_FULL, **kwargs}
+        return synthetic_ratings(**kwargs)
+    if kwargs:
+        raise TypeError(f"load_dataset({name!r}) takes no extra arguments: {sorted(kwargs)}")
+    path = _fetch(name, spec.file, data_dir, download)
+    df = load_ratings(path)
+    df.attrs.update(dataset=name, source=str(path))
+    if spec.counts is not None:
+        check_counts(df, spec.counts, name=name)
+    return df
+
+
+def load_canonical_split(
+    name: str = "ml-100k",
+    fold: int | str = 1,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load a canonical train/test split shipped with a dataset.
+
+    Parameters
+    ----------
+    name : {"ml-100k"}
+        Only MovieLens 100K ships splits (Harper & Konstan, TiiS 2015).
+    fold : {1, 2, 3, 4, 5, "a", "b"}, default 1
+        ``1``-``5``: the five disjoint 80/20 folds ``u1.base``/``u1.test`` ...;
+        ``"a"``/``"b"``: ``ua``/``ub``, ten test ratings per user.
+    data_dir : str or os.PathLike, optional
+        Data folder; see :func:`load_dataset`.
+    download : bool, default True
+        Download the archive if the split files are missing.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        ``(train, test)`` ratings frames from ``u<fold>.base`` and
+        ``u<fold>.test``, both sha256-verified.
+
+    Raises
+    ------
+    ValueError
+        Unknown dataset or fold, sha256 mismatch.
+    DataNotFoundError
+        Files missing and not downloadable.
+    """
+    if name != "ml-100k":
+        raise ValueError(f"canonical splits exist only for 'ml-100k', not {name!r}")
+    if isinstance(fold, bool) or str(fold) not in {"1", "2", "3", "4", "5", "a", "b"}:
+        raise ValueError(f"fold must be 1-5, 'a' or 'b', not {fold!r}")
+    frames = []
+    for part in ("base", "test"):
+        path = _fetch(name, f"u{fold}.{part}", data_dir, download)
+        df = load_ratings(path, fmt="ml100k")
+        df.attrs.update(dataset=name)
+        frames.append(df)
+    return frames[0], frames[1]
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+# Beauty's rating shares for 1..5 stars (mean 4.15) and its users/items per rating.
+_RATING_SHARES = np.array([0.090, 0.056, 0.084, 0.152, 0.618])
+_USERS_PER_RATING = BEAUTY_COUNTS["n_users"] / BEAUTY_COUNTS["n_ratings"]
+_ITEMS_PER_RATING = BEAUTY_COUNTS["n_items"] / BEAUTY_COUNTS["n_ratings"]
+_DAY = 86_400
+_FIRST_DAY, _LAST_DAY = 946_684_800 // _DAY, 1_406_073_600 // _DAY  # 2000-01-01, 2014-07-23
+
+
+def _degrees(rng: np.random.Generator, n: int, total: int, tail: float, cap: int) -> np.ndarray:
+    """``n`` heavy-tailed degrees >= 1 summing to ``total``, none above ``cap``.
+
+    Every node gets one rating; the other ``total - n`` go to nodes with
+    probability proportional to a Lomax (Pareto II) weight: most weights are
+    tiny (those nodes keep a single rating), a few are huge (the heavy tail).
+    The weights are the ``n`` evenly spaced quantiles, shuffled, so the size of
+    the largest degree does not swing from seed to seed.
+    """
+    weights = rng.permutation(((np.arange(n) + 0.5) / n) ** (-1.0 / tail) - 1.0)
+    degree = 1 + np.bincount(rng.choice(n, total - n, p=weights / weights.sum()), minlength=n)
+    while (excess := int(np.maximum(degree - cap, 0).sum())) > 0:  # rare: re-deal the excess
+        degree = np.minimum(degree, cap)
+        room = cap - degree
+        degree += np.bincount(rng.choice(n, excess, p=room / room.sum()), minlength=n)
+    return degree
+
+
+def _in_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which ``keys`` occur in the sorted array ``sorted_keys``."""
+    at = np.searchsorted(sorted_keys, keys).clip(max=sorted_keys.size - 1)
+    return sorted_keys[at] == keys
+
+
+def _pair_without_duplicates(rng, user_degree, item_degree, max_rounds=1000):
+    """Match rating slots of users and items at random, with no (user, item) twice.
+
+    Shuffles item slots against user slots (both degree sequences are kept
+    exactly), then repairs each repeated pair by swapping its item with the
+    item of a random other slot, when neither new pair exists yet.
+    """
+    n_items = item_degree.size
+    users = np.repeat(np.arange(user_degree.size), user_degree).astype(np.int64)
+    items = rng.permutation(np.repeat(np.arange(n_items), item_degree)).astype(np.int64)
+    for _ in range(max_rounds):
+        key = users * n_items + items
+        order = np.argsort(key, kind="stable")
+        known = key[order]
+        repeated = order[1:][known[1:] == known[:-1]]
+        if repeated.size == 0:
+            return users, items
+        partner = rng.integers(0, users.size, repeated.size)
+        new_a = users[repeated] * n_items + items[partner]
+        new_b = users[partner] * n_items + items[repeated]
+        first_use = np.zeros(partner.size, dtype=bool)
+        first_use[np.unique(partner, return_index=True)[1]] = True
+        ok = first_use & ~np.isin(partner, repeated) & (new_a != new_b)
+        ok &= ~_in_sorted(known, new_a) & ~_in_sorted(known, new_b)
+        a, b = repeated[ok], partner[ok]
+        items[a], items[b] = items[b], items[a]
+    raise RuntimeError("could not avoid duplicate (user, item) pairs; the data is too dense")
+
+
+def synthetic_ratings(
+    n_ratings: int = 20_000,
+    n_users: int | None = None,
+    n_items: int | None = None,
+    *,
+    rank: int = 8,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Generate a ratings frame shaped like Amazon Beauty, with learnable structure.
+
+    A named *synthetic* dataset, the offline stand-in for the real data:
+
+    * every user and every item has at least one rating, and the exact
+      numbers of ratings, users and items asked for;
+    * heavy-tailed degrees: most users rate one item (Beauty: 1.67 ratings per
+      user, at most 389), item popularity is a power law (a few thousand
+      ratings for the top item at full scale);
+    * no duplicate (user, item) pair: collisions are re-drawn, never dropped;
+    * integer ratings 1-5 with Beauty's shares (1: 9.0%, 2: 5.6%, 3: 8.4%,
+      4: 15.2%, 5: 61.8%; mean 4.15);
+    * a planted score ``user_bias + item_bias + <P_u, Q_i> + noise`` with
+      rank-``rank`` factors; ratings are its quantile bins, so item means,
+      biases and low-rank models all have something to find;
+    * ids ``"SU0000001"`` / ``"SI000001"`` (str) and day-resolution unix
+      timestamps between 2000-01-01 and 2014-07-23.
+
+    Parameters
+    ----------
+    n_ratings : int, default 20_000
+        Number of ratings (rows). ``SYNTHETIC_FULL["n_ratings"]`` is Beauty's.
+    n_users, n_items : int, optional
+        Number of distinct users and items; default: ``n_ratings`` times
+        Beauty's users (0.598) and items (0.123) per rating.
+    rank : int, default 8
+        Rank of the planted user-item interaction.
+    seed : int, default 0
+        Seed of the :class:`numpy.random.Generator`; the same seed gives the
+        same frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``user``, ``item`` (object of str), ``rating`` (float64 in
+        1..5), ``timestamp`` (int64), sorted by item then user;
+        ``attrs = {"dataset": "synthetic", "synthetic": True, "source": ...}``.
+
+    Raises
+    ------
+    ValueError
+        Non-positive sizes or rank, fewer ratings than users or items, or more
+        ratings than user-item pairs.
+    """
+    if n_users is None:
+        n_users = max(1, round(n_ratings * _USERS_PER_RATING))
+    if n_items is None:
+        n_items = max(1, round(n_ratings * _ITEMS_PER_RATING))
+    if min(n_ratings, n_users, n_items, rank) < 1:
+        raise ValueError("n_ratings, n_users, n_items and rank must be positive")
+    if not max(n_users, n_items) <= n_ratings <= n_users * n_items:
+        raise ValueError(
+            f"need max(n_users, n_items) <= n_ratings <= n_users * n_items, got "
+            f"n_ratings={n_ratings}, n_users={n_users}, n_items={n_items}"
+        )
+    rng = np.random.default_rng(seed)
+    # caps keep the pairing easy (half the other side) but never below what fits
+    user_cap = max(n_items // 2, -(-n_ratings // n_users))
+    item_cap = max(n_users // 2, -(-n_ratings // n_items))
+    user_degree = _degrees(rng, n_users, n_ratings, tail=2.45, cap=user_cap)
+    item_degree = _degrees(rng, n_items, n_ratings, tail=2.0, cap=item_cap)
+    users, items = _pair_without_duplicates(rng, user_degree, item_degree)
+
+    user_bias = rng.normal(0.0, 0.5, n_users)
+    item_bias = rng.normal(0.0, 0.8, n_items)
+    p = rng.normal(0.0, 1.0, (n_users, rank)).astype(np.float32)
+    q = rng.normal(0.0, 1.0, (n_items, rank)).astype(np.float32)
+    interaction = np.einsum("ij,ij->i", p[users], q[items]) / np.sqrt(rank)
+    score = user_bias[users] + item_bias[items] + 0.8 * interaction
+    score += rng.normal(0.0, 0.4, n_ratings)
+    cuts = np.quantile(score, np.cumsum(_RATING_SHARES)[:-1])
+    rating = 1.0 + np.searchsorted(cuts, score)
+    timestamp = rng.integers(_FIRST_DAY, _LAST_DAY + 1, n_ratings) * _DAY
+
+    order = np.lexsort((users, items))
+    user_ids = np.array([f"SU{k:07d}" for k in range(1, n_users + 1)], dtype=object)
+    item_ids = np.array([f"SI{k:06d}" for k in range(1, n_items + 1)], dtype=object)
+    df = pd.DataFrame(
+        {
+            "user": pd.Series(user_ids[users[order]], dtype=object),
+            "item": pd.Series(item_ids[items[order]], dtype=object),
+            "rating": rating[order].astype("float64"),
+            "timestamp": timestamp[order].astype("int64"),
+        }
+    )
+    df.attrs = {
+        "dataset": "synthetic",
+        "synthetic": True,
+        "source": (
+            f"recsys_ae.data.synthetic_ratings(n_ratings={n_ratings}, n_users={n_users}, "
+            f"n_items={n_items}, rank={rank}, seed={seed})"
+        ),
+    }
+    return df
