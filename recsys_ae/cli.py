@@ -1,8 +1,16 @@
-"""Command line: ``python -m recsys_ae train ...``.
+"""Command line: ``python -m recsys_ae train | recommend | results``.
 
-Loads a dataset, cleans, filters and splits it, trains an AutoRec model and
-prints its test RMSE and MAE next to the global-mean and bias baselines on the
-same split. ``--json`` adds the same as one JSON object on the last line.
+``train`` loads a dataset, cleans, filters and splits it, trains an AutoRec
+model and prints its test RMSE and MAE next to the global-mean and bias
+baselines on the same split. ``--json`` adds the same as one JSON object on the
+last line; ``--save PATH`` keeps the trained model (:mod:`recsys_ae.persist`).
+
+``recommend --model PATH --user ID -k 10`` prints a saved model's top-k items
+for a user, excluding items the user rated in training; an unknown user gets a
+message and the most-rated items (popularity fallback).
+
+``results [--quick] [--out results.csv]`` prints (and writes) the results
+table of :func:`recsys_ae.results.results_table`.
 """
 
 from __future__ import annotations
@@ -46,10 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", default="i-autorec", choices=MODELS,
                        help="I-AutoRec (rows are items) or U-AutoRec (rows are users, as in "
                             "the seed notebook) (default: %(default)s)")
-    train.add_argument("--preset", default="paper", choices=("paper", "seed"),
+    train.add_argument("--preset", default="paper", choices=PRESET_NAMES,
                        help="hyperparameters: 'paper' (Sedhain et al. 2015: 500 sigmoid "
                             "units, L2, Adam) or 'seed' (the notebook's 700 tanh units, "
-                            "dropout 0.7, SGD 0.08 with momentum 0.9) (default: %(default)s)")
+                            "dropout 0.7, SGD 0.08 with momentum 0.9); 'tuned' / 'tuned-user' "
+                            "(chosen on a validation split of ML-100K u1.base) "
+                            "(default: %(default)s)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="training epochs (default: the preset's)")
     train.add_argument("--seed", type=int, default=0,
@@ -75,7 +85,47 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true",
                        help="also print the results as one JSON object on the last line")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--path", default="auto", choices=("auto", "sparse", "dense"),
+                       help="training path: 'sparse' computes only at observed ratings (cost "
+                            "grows with ratings, not items), 'dense' is the seed's Keras "
+                            "formulation (every batch densified); 'auto' picks sparse for "
+                            "matrices under 1%% full, such as Amazon Beauty, and dense otherwise, "
+                            "such as MovieLens 100K (default: %(default)s)")
+    train.add_argument("--objective", default="fast", choices=("fast", "seed"),
+                       help="sparse path only: 'fast' applies L2 and momentum/Adam to the rows "
+                            "a batch touches; 'seed' keeps the seed's exact objective (L2 on "
+                            "all weights, full momentum) (default: %(default)s)")
+    train.add_argument("--save", default=None, metavar="PATH",
+                       help="save the trained model to the folder PATH (Keras file + JSON "
+                            "sidecar + training matrix), for 'recommend'")
+
+    rec = sub.add_parser(
+        "recommend", help="top-k items for a user from a saved model",
+        description="Print the top-k items for a user from a model saved with "
+                    "'train --save', excluding the items the user rated in training. An "
+                    "unknown user gets the k most-rated items (popularity fallback).")
+    rec.add_argument("--model", required=True, metavar="PATH", help="folder written by --save")
+    rec.add_argument("--user", required=True, metavar="ID", help="user ID as in the data")
+    rec.add_argument("-k", type=_positive_int, default=10, help="list length (default: 10)")
+    rec.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    res = sub.add_parser(
+        "results", help="the evaluation results table (RMSE, top-N, activity, cost)",
+        description="Run every evaluation of the book's evaluation chapter and print one "
+                    "table (dataset, split, model, metric, value, std, seeds). Without "
+                    "--quick this takes several minutes on two CPU cores.")
+    res.add_argument("--quick", action="store_true",
+                     help="one seed, fold u1 only, few AutoRec epochs (a smoke run; its "
+                          "AutoRec numbers are not the reported ones)")
+    res.add_argument("--out", default=None, metavar="CSV", help="also write the table as CSV")
+    res.add_argument("--data-dir", default=None,
+                     help="dataset folder (default: $RECSYS_AE_DATA_DIR, else the user cache)")
     return parser
+
+
+#: Presets the command line offers (kept here so that --help does not import TensorFlow;
+#: a test checks it against recsys_ae.autorec.PRESETS).
+PRESET_NAMES = ("paper", "seed", "tuned", "tuned-user")
 
 
 def _positive_int(text: str) -> int:
@@ -86,6 +136,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _model_label(result: dict) -> str:
+    path = result.get("path", "dense")
+    if path == "sparse":
+        path = f"sparse/{result.get('objective')}"
+    return f"{result['model']} ({result['preset']}, {result['epochs']} ep, {path})"
 
 
 def format_table(result: dict) -> str:
@@ -102,30 +159,77 @@ def format_table(result: dict) -> str:
         f"split     {result['split']}: train {result['n_train']:,}, test {result['n_test']:,} "
         f"(cold-start test ratings: {result['n_test_cold']:,}, predicted with the global mean)",
         "",
-        f"{'model':<28}{'test RMSE':>10}{'test MAE':>10}",
-        f"{result['model'] + ' (' + result['preset'] + ', ' + str(result['epochs']) + ' ep)':<28}"
-        f"{result['test_rmse']:>10.4f}{result['test_mae']:>10.4f}",
+        f"{'model':<36}{'test RMSE':>10}{'test MAE':>10}",
+        f"{_model_label(result):<36}{result['test_rmse']:>10.4f}{result['test_mae']:>10.4f}",
     ]
     for key, label in (("bias", "user + item bias"), ("global_mean", "global mean")):
         b = result["baselines"][key]
-        lines.append(f"{label:<28}{b['rmse']:>10.4f}{b['mae']:>10.4f}")
+        lines.append(f"{label:<36}{b['rmse']:>10.4f}{b['mae']:>10.4f}")
     lines.append(f"\ntime      {result['seconds']:.1f} s (seed {result['seed']})")
     return "\n".join(lines)
+
+
+def _recommend(args, prog: str) -> int:
+    from recsys_ae.persist import load_autorec, recommend
+
+    try:
+        model = load_autorec(args.model)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    items, scores, known = recommend(model, args.user, args.k)
+    if args.json:
+        print(json.dumps({"user": args.user, "known_user": known, "items": items,
+                          "scores": scores}))
+        return 0
+    if known:
+        print(f"top {len(items)} for user {args.user} ({model.name}, predicted rating; "
+              "items rated in training excluded)")
+    else:
+        print(f"user {args.user!r} has no training ratings in this model: showing the "
+              f"{len(items)} most-rated items instead (popularity fallback)")
+    label = "predicted" if known else "n_ratings"
+    print(f"{'rank':>4}  {'item':<12}{label:>10}")
+    for rank, (item, score) in enumerate(zip(items, scores), 1):
+        print(f"{rank:>4}  {item:<12}{score:>10.3f}" if known
+              else f"{rank:>4}  {item:<12}{int(score):>10d}")
+    return 0
+
+
+def _results(args) -> int:
+    from recsys_ae.results import results_table, summarise
+
+    table = results_table(quick=args.quick, data_dir=args.data_dir)
+    print(summarise(table))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {len(table)} rows to {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:
     """Entry point; returns the process exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "recommend":
+        return _recommend(args, parser.prog)
     from recsys_ae.data import DataNotFoundError
+
+    if args.command == "results":
+        try:
+            return _results(args)
+        except DataNotFoundError as err:
+            print(f"{parser.prog}: error: {err}", file=sys.stderr)
+            return 1
     from recsys_ae.experiment import run
 
     kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
     try:
-        result = run(args.dataset, args.model, preset=args.preset, epochs=args.epochs,
-                     seed=args.seed, filter=args.filter, split=args.split,
-                     data_dir=args.data_dir, download=not args.no_download,
-                     verbose=0 if args.quiet else 1, **kwargs)
+        result, model = run(
+            args.dataset, args.model, preset=args.preset, epochs=args.epochs,
+            seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
+            download=not args.no_download, verbose=0 if args.quiet else 1, path=args.path,
+            objective=args.objective, return_model=True, **kwargs)
     except DataNotFoundError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
@@ -133,6 +237,10 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
     print(format_table(result))
+    if args.save:
+        from recsys_ae.persist import save_autorec
+
+        print(f"saved     {save_autorec(model, args.save)}")
     if args.json:
         result = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(result))

@@ -121,3 +121,28 @@ def test_cli_help_explains_every_option(capsys):
     for option in ("--dataset", "--model", "--preset", "--epochs", "--seed", "--split",
                    "--filter", "--size", "--data-dir", "--no-download", "--json"):
         assert option in text
+
+
+def test_auto_path_is_sparse_for_beauty_shaped_data_and_dense_for_movielens(shared_data):
+    ml = experiment.prepare("ml-100k").split.train
+    synthetic = experiment.prepare("synthetic").split.train
+    # density = ratings / (users x items), computed independently
+    ml_density = len(ml) / (ml.user.nunique() * ml.item.nunique())
+    syn_density = len(synthetic) / (synthetic.user.nunique() * synthetic.item.nunique())
+    assert ml_density > 0.05 and syn_density < 0.01
+    assert experiment.choose_path("auto", ml) == "dense"
+    assert experiment.choose_path("auto", synthetic) == "sparse"
+    assert experiment.choose_path("dense", synthetic) == "dense"
+    with pytest.raises(ValueError, match="path"):
+        experiment.choose_path("gpu")
+
+
+def test_float64_model_with_l2_trains():
+    # Keras keeps its loss in float32; the L2 term must not break float64 weights
+    from recsys_ae.autorec import AutoRec, AutoRecConfig
+
+    ratings = data.synthetic_ratings(2_000, 200, 50, seed=1)
+    config = AutoRecConfig(hidden_units=4, l2=1e-3, epochs=1, batch_size=16, dtype="float64")
+    model = AutoRec("user", config, verbose=0).fit(ratings)
+    assert model.model_.get_layer("encoder").kernel.dtype == "float64"
+    assert math.isfinite(model.history_["loss"][0])

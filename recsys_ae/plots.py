@@ -1,0 +1,465 @@
+"""Every figure the book shows, each a function that returns a :class:`matplotlib.figure.Figure`.
+
+The notebooks only call these functions and display the result, so each figure is
+tested (``tests/test_plots.py``) on real data: titles, axis labels with units, and the
+plotted numbers against counts computed independently.
+
+Rules for every function here:
+
+* it takes data (a ratings frame, a :class:`~recsys_ae.preprocess.Report`, a matrix,
+  plain numbers) and returns a new Figure; it never calls ``plt.show()`` and never
+  reads files;
+* it sets a title and labels both axes, with the unit in the label ("number of
+  ratings", "bytes", "stars");
+* it never changes its inputs.
+
+The module is importable without a display: figures are made with
+:class:`matplotlib.figure.Figure` directly, not through :mod:`matplotlib.pyplot`'s global
+state, so no backend has to be chosen and nothing leaks between figures.
+
+The first section holds the data figures (chapters 1 and 2); the second, at the end of the
+file, the model and evaluation figures (chapters 3 and 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+__all__ = [
+    "degree_distribution",
+    "filter_comparison",
+    "human_bytes",
+    "matrix_memory",
+    "rating_histogram",
+    "ratings_over_time",
+    "sparsity_pattern",
+]
+
+_USER_COLOUR = "#1f77b4"
+_ITEM_COLOUR = "#d62728"
+
+
+def _new_figure(width: float = 6.4, height: float = 4.0) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _thousands(ax, axis: str = "y") -> None:
+    fmt = FuncFormatter(lambda x, _: f"{x:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _label(df: pd.DataFrame) -> str:
+    """The dataset's name for titles, with a visible SYNTHETIC tag for the stand-in."""
+    name = df.attrs.get("dataset", "ratings")
+    return "SYNTHETIC stand-in" if df.attrs.get("synthetic") else str(name)
+
+
+# ============================================================================================
+# --- Data figures (chapters 1 and 2) ---
+# ============================================================================================
+
+
+def rating_histogram(df: pd.DataFrame) -> Figure:
+    """Bar chart of how many ratings carry each star value.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ratings frame (column ``rating``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes, one bar per distinct rating value (in increasing order), height = number of
+        ratings with that value; each bar is annotated with its share of all ratings.
+    """
+    counts = df["rating"].value_counts().sort_index()
+    fig, ax = _new_figure()
+    width = 0.8 * float(np.min(np.diff(counts.index))) if len(counts) > 1 else 0.8
+    bars = ax.bar(counts.index.to_numpy(dtype=float), counts.to_numpy(), width=width,
+                  color=_USER_COLOUR)
+    total = counts.sum()
+    for bar, n in zip(bars, counts.to_numpy()):
+        ax.annotate(f"{n / total:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(counts.index.to_numpy(dtype=float))
+    ax.set_xlabel("rating (stars)")
+    ax.set_ylabel("number of ratings")
+    _thousands(ax)
+    ax.set_title(f"How the ratings are distributed: {_label(df)}")
+    ax.margins(y=0.12)
+    return fig
+
+
+def _degree_counts(degrees: pd.Series) -> pd.Series:
+    """How many nodes have each degree: index = degree, value = number of nodes."""
+    return degrees.value_counts().sort_index()
+
+
+def degree_distribution(df: pd.DataFrame) -> Figure:
+    """Degree distributions of users and items on log-log axes.
+
+    The *degree* of a user is the number of ratings they gave; of an item, the number it
+    received. For every degree ``d`` the figure plots how many users (or items) have exactly
+    ``d`` ratings. A straight-ish falling line on log-log axes is the signature of a heavy
+    tail: most users rate once, a few rate hundreds of items.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ratings frame (columns ``user`` and ``item``), one row per rating.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with two scatter series labelled ``"users"`` and ``"items"``; x = degree
+        (ratings per user or per item), y = number of users or items with that degree; both
+        axes logarithmic.
+    """
+    fig, ax = _new_figure()
+    for column, label, colour, marker in (
+        ("user", "users", _USER_COLOUR, "o"),
+        ("item", "items", _ITEM_COLOUR, "s"),
+    ):
+        counts = _degree_counts(df[column].value_counts())
+        ax.scatter(counts.index.to_numpy(), counts.to_numpy(), s=12, alpha=0.7, label=label,
+                   color=colour, marker=marker)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("degree: number of ratings per user or per item (log scale)")
+    ax.set_ylabel("number of users or items with that degree (log scale)")
+    ax.set_title(f"Degree distributions: {_label(df)}")
+    ax.legend(title="who")
+    ax.grid(True, which="major", alpha=0.3)
+    return fig
+
+
+def ratings_over_time(df: pd.DataFrame, freq: str = "YS") -> Figure:
+    """Number of ratings per period (default: per calendar year).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ratings frame with a ``timestamp`` column in unix seconds.
+    freq : str, default "YS"
+        A pandas period alias: ``"YS"`` (years) or ``"MS"`` (months).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one bar per period that holds at least one rating; heights sum to
+        ``len(df)``.
+
+    Raises
+    ------
+    ValueError
+        If the frame has no ``timestamp`` column, or ``freq`` is not ``"YS"`` or ``"MS"``.
+    """
+    if "timestamp" not in df.columns:
+        raise ValueError("ratings_over_time needs a 'timestamp' column (unix seconds)")
+    if freq not in ("YS", "MS"):
+        raise ValueError(f"freq must be 'YS' or 'MS', not {freq!r}")
+    when = pd.to_datetime(df["timestamp"], unit="s")
+    counts = when.dt.to_period("Y" if freq == "YS" else "M").value_counts().sort_index()
+    labels = [str(p) for p in counts.index]  # "1997" or "1997-09"
+    fig, ax = _new_figure()
+    x = np.arange(len(labels))
+    ax.bar(x, counts.to_numpy(), width=0.8, color=_USER_COLOUR)
+    step = max(1, len(labels) // 12)  # at most about 12 tick labels
+    ax.set_xticks(x[::step], labels[::step], rotation=45 if len(labels) > 6 else 0)
+    unit = "year" if freq == "YS" else "month"
+    ax.set_xlabel(f"time ({unit} of the rating, UTC)")
+    ax.set_ylabel(f"number of ratings per {unit}")
+    _thousands(ax)
+    ax.set_title(f"When the ratings were given: {_label(df)}")
+    return fig
+
+
+def filter_comparison(reports: Mapping[str, object]) -> Figure:
+    """What each filter keeps: ratings, users and items left, as a share of the input.
+
+    Parameters
+    ----------
+    reports : mapping of str to recsys_ae.preprocess.Report
+        Filter name (legend label) → the report the filter returned. Each report is a chain:
+        its first step's ``*_before`` counts are the input, its last step's ``*_after``
+        counts the output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped bars: three groups (ratings, users, items), one bar per filter; bar height =
+        percentage kept (0-100). Each bar is annotated with the absolute number kept.
+
+    Raises
+    ------
+    ValueError
+        If ``reports`` is empty or a report has no steps.
+    """
+    if not reports:
+        raise ValueError("filter_comparison needs at least one report")
+    what = ("ratings", "users", "items")
+    fig, ax = _new_figure(7.0, 4.2)
+    x = np.arange(len(what))
+    width = 0.8 / len(reports)
+    for k, (name, report) in enumerate(reports.items()):
+        if len(report) == 0:
+            raise ValueError(f"report {name!r} has no steps")
+        first, last = report[0], report[-1]
+        kept = np.array([getattr(last, f"{w}_after") for w in what])
+        before = np.array([getattr(first, f"{w}_before") for w in what])
+        share = 100.0 * kept / np.maximum(before, 1)
+        bars = ax.bar(x + (k - (len(reports) - 1) / 2) * width, share, width, label=name)
+        for bar, n in zip(bars, kept):
+            ax.annotate(f"{n:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, list(what))
+    ax.set_ylim(0, 110)
+    ax.set_xlabel("what is counted")
+    ax.set_ylabel("kept by the filter (% of the input)")
+    ax.set_title("What each filter keeps")
+    ax.legend(title="filter", loc="upper right", fontsize=8)
+    return fig
+
+
+def matrix_memory(sizes: Mapping[str, int]) -> Figure:
+    """Horizontal bars of memory sizes in bytes, on a logarithmic axis.
+
+    Parameters
+    ----------
+    sizes : mapping of str to int
+        Label → number of bytes, e.g. ``{"dense float32": ..., "CSR": ...}``. The bars are
+        drawn in the mapping's order, top to bottom.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar per entry, annotated with a human-readable size (KiB ... TiB).
+    """
+    labels = list(sizes)
+    values = np.array([float(sizes[k]) for k in labels])
+    fig, ax = _new_figure(7.0, 0.6 + 0.6 * max(len(labels), 2))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=[_ITEM_COLOUR if "dense" in k else _USER_COLOUR for k in labels])
+    ax.set_yticks(y, labels)
+    ax.set_xscale("log")
+    for yi, v in zip(y, values):
+        ax.annotate(f" {human_bytes(int(v))}", (v, yi), va="center", fontsize=9)
+    ax.set_xlim(right=values.max() * 50)
+    ax.set_xlabel("memory (bytes, log scale)")
+    ax.set_ylabel("storage format")
+    ax.set_title("Memory needed to hold the rating matrix")
+    return fig
+
+
+def human_bytes(n: int) -> str:
+    """``1536`` → ``"1.5 KiB"``: a byte count in binary units (B, KiB, MiB, GiB, TiB, PiB)."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"
+
+
+def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400) -> Figure:
+    """Where the ratings are: one dot per stored entry of the top-left corner of a matrix.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix, shape (n_rows, n_cols)
+        Rows are users, columns items (or the transpose).
+    max_rows, max_cols : int
+        Size of the corner shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one marker per stored entry of
+        ``matrix[:max_rows, :max_cols]``; the title gives that corner's density.
+    """
+    corner = sp.coo_matrix(sp.csr_matrix(matrix)[:max_rows, :max_cols])
+    n_rows, n_cols = corner.shape
+    fig, ax = _new_figure(7.0, 4.0)
+    ax.scatter(corner.col, corner.row, s=2, marker="s", color="black", linewidths=0)
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_xlabel(f"item (column index, first {n_cols:,})")
+    ax.set_ylabel(f"user (row index, first {n_rows:,})")
+    density = corner.nnz / max(n_rows * n_cols, 1)
+    ax.set_title(f"Stored entries in a {n_rows:,} × {n_cols:,} corner: "
+                 f"{corner.nnz:,} of {n_rows * n_cols:,} cells ({density:.1%})")
+    return fig
+
+
+# ============================================================================================
+# --- Model and evaluation figures ---
+# ============================================================================================
+
+__all__ += [
+    "activity_rmse",
+    "model_comparison_bars",
+    "permutation_agreement",
+    "training_curves",
+]
+
+_MODEL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def training_curves(curves: Mapping[str, pd.DataFrame], title: str = "Learning curves"
+                    ) -> Figure:
+    """Training and validation RMSE per epoch, for one or several fitted models.
+
+    Parameters
+    ----------
+    curves : mapping of str to pandas.DataFrame
+        Legend label → the table of :func:`recsys_ae.studies.learning_curves`: indexed by
+        epoch (1, 2, ...), columns ``train_rmse`` and optionally ``val_rmse`` (stars).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; per model a dashed line (training RMSE) and a solid line with markers
+        (validation RMSE), in the same colour, labelled ``"<label>: training"`` and
+        ``"<label>: validation"``.
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty or a table has no ``train_rmse`` column.
+    """
+    if not curves:
+        raise ValueError("training_curves needs at least one table")
+    fig, ax = _new_figure(6.8, 4.2)
+    for k, (label, table) in enumerate(curves.items()):
+        if "train_rmse" not in table.columns:
+            raise ValueError(f"table {label!r} has no 'train_rmse' column")
+        colour = _MODEL_COLOURS[k % len(_MODEL_COLOURS)]
+        epochs = table.index.to_numpy()
+        ax.plot(epochs, table["train_rmse"].to_numpy(), linestyle="--", color=colour,
+                label=f"{label}: training")
+        if "val_rmse" in table.columns:
+            ax.plot(epochs, table["val_rmse"].to_numpy(), linestyle="-", marker="o",
+                    markersize=3, color=colour, label=f"{label}: validation")
+    ax.set_xlabel("epoch (passes over the training rows)")
+    ax.set_ylabel("RMSE (stars)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def model_comparison_bars(table: pd.DataFrame, title: str = "Test error by model") -> Figure:
+    """Test RMSE and MAE of several models on one split, as grouped horizontal bars.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`recsys_ae.studies.model_comparison`: indexed by model name,
+        columns ``rmse`` and ``mae`` (stars).
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; per model two bars (RMSE, MAE) annotated with their values to three
+        decimals; models top to bottom in the table's order.
+    """
+    names = list(table.index)
+    fig, ax = _new_figure(6.8, 1.2 + 0.7 * max(len(names), 2))
+    y = np.arange(len(names))[::-1].astype(float)
+    for offset, column, colour in ((0.2, "rmse", _USER_COLOUR), (-0.2, "mae", _ITEM_COLOUR)):
+        values = table[column].to_numpy(dtype=float)
+        ax.barh(y + offset, values, height=0.38, color=colour, label=column.upper())
+        for yi, v in zip(y + offset, values):
+            ax.annotate(f" {v:.3f}", (v, yi), va="center", fontsize=8)
+    ax.set_yticks(y, names)
+    ax.set_xlim(0, float(table[["rmse", "mae"]].to_numpy().max()) * 1.2)
+    ax.set_xlabel("error on the test ratings (stars; lower is better)")
+    ax.set_ylabel("model")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity") -> Figure:
+    """Test RMSE per bucket of user training activity, one bar per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`recsys_ae.studies.activity_comparison`: indexed by bucket label
+        (``"0"``, ``"1"``, ``"2"``, ``"3-5"``, ``"6-20"``, ``">20"``), columns ``n_ratings``,
+        ``n_users`` and one RMSE column (stars) per model.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped bars: x = bucket, one bar per model (empty buckets show no bar); each
+        bucket's tick label gives its number of test ratings.
+    """
+    models = [c for c in table.columns if c not in ("n_ratings", "n_users")]
+    fig, ax = _new_figure(7.2, 4.2)
+    x = np.arange(len(table))
+    width = 0.8 / max(len(models), 1)
+    for k, name in enumerate(models):
+        values = table[name].to_numpy(dtype=float)
+        ax.bar(x + (k - (len(models) - 1) / 2) * width, np.nan_to_num(values), width,
+               label=name, color=_MODEL_COLOURS[k % len(_MODEL_COLOURS)])
+    labels = [f"{b}\n({n:,} ratings)" for b, n in zip(table.index, table["n_ratings"])]
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_xlabel("user's number of training ratings (test ratings in the bucket)")
+    ax.set_ylabel("test RMSE (stars)")
+    ax.set_title(title)
+    ax.legend(title="model", fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def permutation_agreement(pred_original, pred_permuted, max_abs_diff: float | None = None,
+                          title: str = "Original against permuted item order") -> Figure:
+    """Scatter of the predictions of two models trained on differently ordered columns.
+
+    Parameters
+    ----------
+    pred_original, pred_permuted : array-like of float, shape (n,)
+        Predicted ratings for the same test pairs (stars), e.g. from
+        :func:`recsys_ae.studies.permutation_experiment`.
+    max_abs_diff : float, optional
+        Shown in the title; computed when omitted.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one point per test pair and the diagonal ``y = x``; equal predictions
+        lie on the diagonal.
+    """
+    a = np.asarray(pred_original, dtype=float)
+    b = np.asarray(pred_permuted, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
+    if max_abs_diff is None:
+        max_abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+    fig, ax = _new_figure(5.0, 5.0)
+    ax.scatter(a, b, s=8, alpha=0.5, color=_USER_COLOUR, linewidths=0, zorder=2,
+               label="one test rating")
+    lo = float(min(a.min(), b.min())) if a.size else 0.0
+    hi = float(max(a.max(), b.max())) if a.size else 1.0
+    ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.6, linestyle=":", zorder=3,
+            label="y = x")
+    ax.set_xlabel("prediction, original item order (stars)")
+    ax.set_ylabel("prediction, permuted item order (stars)")
+    ax.set_title(f"{title}\nlargest difference {max_abs_diff:.1e} stars")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig

@@ -1,0 +1,289 @@
+"""The one place that decides what the book's notebooks run on.
+
+Every notebook starts with::
+
+    from recsys_ae.settings import book_settings, data_banner
+    S = book_settings()
+    display(Markdown(data_banner(S)))
+    ratings = S.load()
+
+and never names a dataset, a data folder or a number of epochs itself. Three environment
+variables choose, read once by :func:`book_settings`:
+
+=========================  ==================  =============================================
+variable                   default             meaning
+=========================  ==================  =============================================
+``RECSYS_AE_DATASET``      ``amazon-beauty``   a name from :data:`recsys_ae.data.DATASETS`
+``RECSYS_AE_PROFILE``      ``full``            ``full`` (the seed's sizes) or ``ci``
+                                               (small but real: fewer epochs, smaller
+                                               samples; what CI and a quick look use)
+``RECSYS_AE_DATA_DIR``     the user cache      data folder ``<dir>/<dataset>/<file>``; a
+                                               relative path is taken from the repository
+                                               root (where ``.ci/run`` sets it), so it works
+                                               from ``notebooks/`` too
+``RECSYS_AE_SYNTHETIC_SIZE``  from the profile  ``small`` or ``full`` (Beauty-sized)
+=========================  ==================  =============================================
+
+The default is the real Amazon Beauty file. Offline without it, loading fails loudly with
+:class:`recsys_ae.data.DataNotFoundError` (file, URL, folder); nothing falls back to
+generated data on its own. The synthetic stand-in runs only when chosen
+(``RECSYS_AE_DATASET=synthetic``), and then :func:`data_banner` puts a warning on the page.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+# In a notebook without ipywidgets, tqdm.auto (imported by a dependency) warns "IProgress not
+# found" on stderr; the book has no progress bars, so the warning would only be noise on a page.
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+from recsys_ae import data  # noqa: E402
+
+__all__ = [
+    "DEFAULT_DATASET",
+    "PROFILES",
+    "BookSettings",
+    "Profile",
+    "banner_markdown",
+    "book_settings",
+    "data_banner",
+]
+
+DEFAULT_DATASET = "amazon-beauty"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+_PRETTY = {
+    "amazon-beauty": "Amazon Beauty ratings (2014)",
+    "amazon-beauty-sample": "the first 499 rows of the Amazon Beauty ratings (2014)",
+    "ml-100k": "MovieLens 100K",
+    "ml-latest-small": "MovieLens latest-small",
+    "synthetic": "a SYNTHETIC Beauty-shaped stand-in",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes that differ between a full run and a CI run.
+
+    Attributes
+    ----------
+    name : str
+        ``"full"`` or ``"ci"``.
+    epochs_by_model : mapping of str to int
+        Training epochs per model name; ``"default"`` for any other name.
+    synthetic_size : str
+        ``"small"`` (20,000 ratings) or ``"full"`` (Beauty's 2,023,070) for the stand-in.
+    timing_sample : int
+        Ratings used to time the seed's row-by-row matrix build (chapter 2).
+    """
+
+    name: str
+    epochs_by_model: MappingProxyType
+    synthetic_size: str
+    timing_sample: int
+
+
+PROFILES: dict[str, Profile] = {
+    "full": Profile(
+        name="full",
+        # the seed trained U-AutoRec for 20 epochs
+        epochs_by_model=MappingProxyType({"u-autorec": 20, "i-autorec": 20, "default": 20}),
+        synthetic_size="full",
+        timing_sample=50_000,
+    ),
+    "ci": Profile(
+        name="ci",
+        epochs_by_model=MappingProxyType({"u-autorec": 3, "i-autorec": 3, "default": 3}),
+        synthetic_size="small",
+        timing_sample=5_000,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BookSettings:
+    """What a notebook runs on. Build it with :func:`book_settings`, not by hand.
+
+    Attributes
+    ----------
+    dataset : str
+        Dataset name (see :data:`recsys_ae.data.DATASETS`).
+    profile : str
+        ``"full"`` or ``"ci"``.
+    seed : int
+        Seed for splits, the stand-in and model initialisation.
+    synthetic_size : str
+        ``"small"`` or ``"full"``: size of the stand-in when it is loaded.
+    data_dir : pathlib.Path or None
+        Resolved data folder, or None for the package default (the user cache).
+    """
+
+    dataset: str = DEFAULT_DATASET
+    profile: str = "full"
+    seed: int = 0
+    synthetic_size: str = "full"
+    data_dir: Path | None = None
+    _profile: Profile = field(default=PROFILES["full"], repr=False, compare=False)
+
+    @property
+    def synthetic(self) -> bool:
+        """bool: True when the chosen dataset is the generated stand-in."""
+        return self.dataset == "synthetic"
+
+    @property
+    def timing_sample(self) -> int:
+        """int: ratings used for the matrix-build timing in chapter 2."""
+        return self._profile.timing_sample
+
+    def epochs(self, model: str = "default") -> int:
+        """Training epochs for ``model`` (``"u-autorec"``, ``"i-autorec"``, ...) in this profile."""
+        table = self._profile.epochs_by_model
+        return int(table.get(model, table["default"]))
+
+    def load(self, dataset: str | None = None) -> pd.DataFrame:
+        """Load the chosen dataset (or ``dataset``) as a ratings frame.
+
+        Parameters
+        ----------
+        dataset : str, optional
+            Another registered name, e.g. ``"synthetic"`` where a chapter needs Beauty's
+            sparsity explicitly. Default: :attr:`dataset`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ratings frame; ``attrs["synthetic"]`` is True for the stand-in.
+
+        Raises
+        ------
+        recsys_ae.data.DataNotFoundError
+            The real file is missing and cannot be downloaded; the message says which
+            file, from where and into which folder.
+        """
+        name = dataset or self.dataset
+        if name == "synthetic":
+            df = data.load_dataset("synthetic", size=self.synthetic_size, seed=self.seed)
+        else:
+            df = data.load_dataset(name, data_dir=self.data_dir)
+        df.attrs.setdefault("synthetic", name == "synthetic")
+        return df
+
+
+def _resolve_data_dir(value: str | None) -> Path | None:
+    """A relative ``RECSYS_AE_DATA_DIR`` is read from the repository root when it exists there."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    from_root = (REPO_ROOT / path).resolve()
+    return from_root if from_root.is_dir() else path.resolve()
+
+
+def book_settings(environ: dict | None = None) -> BookSettings:
+    """Read the book's settings from the environment (see the module docstring).
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        Where to read the variables; default :data:`os.environ`. Tests pass a dict.
+
+    Returns
+    -------
+    BookSettings
+        Frozen; equal inputs give equal settings.
+
+    Raises
+    ------
+    ValueError
+        Unknown dataset (the message lists the valid names), unknown profile, or a
+        synthetic size other than ``small``/``full``.
+    """
+    env = os.environ if environ is None else environ
+    dataset = (env.get("RECSYS_AE_DATASET") or DEFAULT_DATASET).strip()
+    if dataset not in data.DATASETS:
+        raise ValueError(
+            f"RECSYS_AE_DATASET={dataset!r} is not a known dataset; choose one of "
+            f"{sorted(data.DATASETS)}"
+        )
+    profile_name = (env.get("RECSYS_AE_PROFILE") or "full").strip()
+    if profile_name not in PROFILES:
+        raise ValueError(
+            f"RECSYS_AE_PROFILE={profile_name!r} is not a profile; choose one of {sorted(PROFILES)}"
+        )
+    profile = PROFILES[profile_name]
+    size = (env.get("RECSYS_AE_SYNTHETIC_SIZE") or profile.synthetic_size).strip()
+    if size not in ("small", "full"):
+        raise ValueError(f"RECSYS_AE_SYNTHETIC_SIZE must be 'small' or 'full', not {size!r}")
+    return BookSettings(
+        dataset=dataset,
+        profile=profile_name,
+        seed=int(env.get("RECSYS_AE_SEED") or 0),
+        synthetic_size=size,
+        data_dir=_resolve_data_dir(env.get("RECSYS_AE_DATA_DIR")),
+        _profile=profile,
+    )
+
+
+def data_banner(settings: BookSettings, dataset: str | None = None) -> str:
+    """The MyST admonition shown at the top of a page (or of a section) about its data.
+
+    Parameters
+    ----------
+    settings : BookSettings
+    dataset : str, optional
+        The dataset the page (or section) uses, when it is not ``settings.dataset`` — e.g.
+        ``"synthetic"`` for a section that needs Beauty's sparsity.
+
+    Returns
+    -------
+    str
+        Markdown holding one MyST admonition. Real data: a ``note`` naming the dataset, its
+        source and citation, and the profile. Synthetic data: a ``warning`` saying the page
+        ran on a SYNTHETIC stand-in, that its numbers are not Amazon's, and how to get the
+        real file (URL, folder, ``RECSYS_AE_DATA_DIR``). Contains no machine-specific path.
+    """
+    name = dataset or settings.dataset
+    spec = data.DATASETS[name]
+    profile = (
+        "the **ci** profile (small but real: fewer epochs, smaller samples)"
+        if settings.profile == "ci"
+        else "the **full** profile (the seed notebook's sizes)"
+    )
+    if name == "synthetic":
+        real = data.DATASETS[DEFAULT_DATASET]
+        size = "20,000-rating" if settings.synthetic_size == "small" else "Beauty-sized"
+        return (
+            "```{warning}\n"
+            f"**SYNTHETIC DATA.** This page ran on a SYNTHETIC stand-in (`synthetic`, "
+            f"{size}, seed {settings.seed}), generated by `recsys_ae.data.synthetic_ratings` to "
+            "have Amazon Beauty's shape: most users rate one item, ratings skewed to 5 stars. "
+            "It is **not** real data: no number below is an Amazon number.\n\n"
+            f"To run this page on the real file, download {real.url}, put "
+            f"`{real.file}` in the folder `{real.folder}/` inside your data folder, set "
+            "`RECSYS_AE_DATA_DIR` to that data folder and `RECSYS_AE_DATASET=amazon-beauty` "
+            f"(the default). This run used {profile}.\n"
+            "```\n"
+        )
+    pretty = _PRETTY.get(name, name)
+    return (
+        "```{note}\n"
+        f"**Data on this page:** {pretty} (`{name}`), real ratings, read by "
+        f"`recsys_ae.data.load_dataset({name!r})`; this run used {profile}. "
+        "Choose another dataset with the environment variable `RECSYS_AE_DATASET` "
+        "(see *How to run this book*).\n\n"
+        f"Source and citation: {spec.citation}\n"
+        "```\n"
+    )
+
+
+def banner_markdown(dataset: str | None = None) -> str:
+    """:func:`data_banner` for the current environment's settings."""
+    return data_banner(book_settings(), dataset)

@@ -1,0 +1,139 @@
+"""recsys_ae.settings: the one place that chooses the notebooks' data and sizes."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from recsys_ae import data
+from recsys_ae.settings import (
+    DEFAULT_DATASET,
+    PROFILES,
+    REPO_ROOT,
+    banner_markdown,
+    book_settings,
+    data_banner,
+)
+
+
+def test_defaults_are_the_real_beauty_file_and_the_full_profile():
+    s = book_settings({})
+    assert s.dataset == DEFAULT_DATASET == "amazon-beauty"
+    assert s.profile == "full"
+    assert s.synthetic is False
+    assert s.synthetic_size == "full"
+    assert s.seed == 0
+    assert s.data_dir is None
+    assert s.epochs("u-autorec") == 20  # the seed notebook's 20 epochs
+
+
+def test_ci_profile_is_smaller_but_the_same_data():
+    full = book_settings({"RECSYS_AE_DATASET": "ml-100k"})
+    ci = book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci"})
+    assert ci.dataset == full.dataset == "ml-100k"
+    assert ci.profile == "ci"
+    for model in ("u-autorec", "i-autorec", "anything-else"):
+        assert 1 <= ci.epochs(model) < full.epochs(model)
+    assert ci.timing_sample < full.timing_sample
+    assert ci.synthetic_size == "small"
+
+
+def test_synthetic_flag_and_size_override():
+    s = book_settings({"RECSYS_AE_DATASET": "synthetic", "RECSYS_AE_SYNTHETIC_SIZE": "small"})
+    assert s.synthetic is True
+    assert s.synthetic_size == "small"
+
+
+def test_settings_are_frozen_and_comparable():
+    s = book_settings({"RECSYS_AE_DATASET": "ml-100k"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.dataset = "synthetic"
+    assert s == book_settings({"RECSYS_AE_DATASET": "ml-100k"})
+
+
+@pytest.mark.parametrize(
+    "env, word",
+    [
+        ({"RECSYS_AE_DATASET": "beauty"}, "amazon-beauty"),  # the message lists valid names
+        ({"RECSYS_AE_PROFILE": "fast"}, "ci"),
+        ({"RECSYS_AE_SYNTHETIC_SIZE": "huge"}, "small"),
+    ],
+)
+def test_bad_values_raise_with_the_valid_choices(env, word):
+    with pytest.raises(ValueError, match=word):
+        book_settings(env)
+
+
+def test_reads_os_environ_by_default(monkeypatch):
+    monkeypatch.setenv("RECSYS_AE_DATASET", "ml-latest-small")
+    monkeypatch.setenv("RECSYS_AE_PROFILE", "ci")
+    s = book_settings()
+    assert (s.dataset, s.profile) == ("ml-latest-small", "ci")
+
+
+def test_relative_data_dir_is_read_from_the_repository_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # e.g. a notebook running in notebooks/
+    s = book_settings({"RECSYS_AE_DATA_DIR": "."})
+    assert s.data_dir == REPO_ROOT
+    absolute = book_settings({"RECSYS_AE_DATA_DIR": str(tmp_path)})
+    assert absolute.data_dir == tmp_path
+
+
+def test_load_reads_the_chosen_real_dataset(shared_data):
+    s = book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_DATA_DIR": str(shared_data)})
+    df = s.load()
+    assert data.dataset_counts(df) == {"n_ratings": 100_000, "n_users": 943, "n_items": 1_682}
+    assert df.attrs["synthetic"] is False
+
+
+def test_load_synthetic_is_labelled_and_sized_by_the_profile():
+    s = book_settings({"RECSYS_AE_DATASET": "synthetic", "RECSYS_AE_PROFILE": "ci"})
+    df = s.load()
+    assert df.attrs["synthetic"] is True
+    assert len(df) == 20_000
+    # an explicit other dataset on the same settings (chapter 1's stand-in section)
+    assert s.load("synthetic").equals(df)
+
+
+def test_missing_real_file_fails_loudly(tmp_path):
+    s = book_settings({"RECSYS_AE_DATA_DIR": str(tmp_path)})
+    with pytest.raises(data.DataNotFoundError):
+        data.load_dataset(s.dataset, data_dir=s.data_dir, download=False)
+
+
+def test_banner_for_real_data_is_a_note_naming_dataset_profile_and_citation():
+    s = book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci"})
+    text = data_banner(s)
+    assert text.startswith("```{note}") and text.rstrip().endswith("```")
+    assert "MovieLens 100K" in text and "`ml-100k`" in text
+    assert "Harper" in text and "**ci** profile" in text
+    assert "SYNTHETIC" not in text
+
+
+def test_banner_for_synthetic_data_warns_and_says_how_to_get_the_real_file():
+    s = book_settings({"RECSYS_AE_DATASET": "synthetic"})
+    text = data_banner(s)
+    assert text.startswith("```{warning}")
+    assert "SYNTHETIC" in text
+    beauty = data.DATASETS["amazon-beauty"]
+    assert beauty.url in text and beauty.file in text and f"{beauty.folder}/" in text
+    assert "RECSYS_AE_DATA_DIR" in text
+    # a section can ask for the stand-in explicitly, whatever the page's dataset
+    assert data_banner(book_settings({"RECSYS_AE_DATASET": "ml-100k"}), "synthetic") == text
+
+
+def test_banner_has_no_machine_specific_path(tmp_path):
+    for name in ("ml-100k", "synthetic", "amazon-beauty"):
+        s = book_settings({"RECSYS_AE_DATASET": name, "RECSYS_AE_DATA_DIR": str(tmp_path)})
+        assert str(tmp_path) not in data_banner(s)
+        assert str(Path.home()) not in data_banner(s)
+
+
+def test_banner_markdown_uses_the_environment(monkeypatch):
+    monkeypatch.setenv("RECSYS_AE_DATASET", "synthetic")
+    assert "SYNTHETIC" in banner_markdown()
+
+
+def test_every_profile_has_a_default_epoch_count():
+    for profile in PROFILES.values():
+        assert "default" in profile.epochs_by_model
