@@ -183,8 +183,8 @@ def _recommend(args, prog: str) -> int:
                           "scores": scores}))
         return 0
     if known:
-        print(f"top {len(items)} for user {args.user} ({model.name}, predicted rating; "
-              "items rated in training excluded)")
+        print(f"top {len(items)} for user {args.user} ({model.name}, predicted rating before "
+              "clipping to the scale; items rated in training excluded)")
     else:
         print(f"user {args.user!r} has no training ratings in this model: showing the "
               f"{len(items)} most-rated items instead (popularity fallback)")

@@ -276,7 +276,7 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         "n_train": len(train),
         "n_test": len(test),
         "n_test_cold": scores["n_cold"],
-        "model": autorec.name,
+        "model": "I-AutoRec" if autorec.kind == "item" else "U-AutoRec",
         "path": path,
         "objective": objective if path == "sparse" else None,
         "preset": preset,

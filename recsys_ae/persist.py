@@ -136,8 +136,9 @@ def recommend(model, user: str, k: int = 10) -> tuple[list[str], list[float], bo
     items : list of str
         Item IDs, best first.
     scores : list of float
-        Predicted ratings (clipped to the rating range) or, for the fallback,
-        the item's number of training ratings.
+        Predicted ratings, unclipped: several items can exceed the top of the
+        scale, and clipping them would turn their order into ties broken by
+        item ID. For the fallback, the item's number of training ratings.
     known : bool
         False when ``user`` has no training ratings: the list is then the
         ``k`` items with the most training ratings (popularity fallback).
@@ -157,7 +158,6 @@ def recommend(model, user: str, k: int = 10) -> tuple[list[str], list[float], bo
     else:
         scores = np.concatenate([model.reconstruct(np.arange(lo, min(lo + 512, m.shape[0])))
                                  [:, row] for lo in range(0, m.shape[0], 512)])
-    scores = np.clip(scores, *model.rating_range_)
     rated = by_user.indices[by_user.indptr[row]:by_user.indptr[row + 1]]
     scores[rated] = -np.inf
     order = np.argsort(-scores, kind="stable")[:k]

@@ -300,6 +300,58 @@ def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400) -> Figure
 
 
 # ============================================================================================
+# --- Training cost figures (chapter 3: the dense and the sparse AutoRec step) ---
+# ============================================================================================
+
+__all__ += ["step_times"]
+
+
+def step_times(table: pd.DataFrame, title: str = "Seconds per training step") -> Figure:
+    """Seconds per training step against the width of the rating matrix, one line per path.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per measurement, with columns ``path`` (legend label, e.g. ``"dense
+        (Keras)"``), ``n_columns`` (item columns of the matrix, > 0) and
+        ``seconds_per_step`` (> 0). Several rows per path, one per width.
+    title : str
+        Figure title; say there which data the timings ran on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with log-scaled axes; per path a line with markers through its widths
+        (sorted), labelled with the path, in the order the paths first appear.
+
+    Raises
+    ------
+    ValueError
+        If the table is empty, lacks a column, or holds a width or a time that is not > 0.
+    """
+    needed = {"path", "n_columns", "seconds_per_step"}
+    if table.empty or not needed <= set(table.columns):
+        raise ValueError(f"step_times needs a non-empty table with columns {sorted(needed)}")
+    if (table["n_columns"] <= 0).any() or (table["seconds_per_step"] <= 0).any():
+        raise ValueError("widths and seconds per step must be > 0 (log axes)")
+    fig, ax = _new_figure(6.4, 4.2)
+    for k, path in enumerate(pd.unique(table["path"])):
+        rows = table[table["path"] == path].sort_values("n_columns")
+        ax.plot(rows["n_columns"].to_numpy(), rows["seconds_per_step"].to_numpy(),
+                marker="o", color=_PATH_COLOURS[k % len(_PATH_COLOURS)], label=str(path))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("item columns of the rating matrix (log scale)")
+    ax.set_ylabel("seconds per training step (log scale)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+_PATH_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")
+
+
+# ============================================================================================
 # --- Model and evaluation figures ---
 # ============================================================================================
 
@@ -462,4 +514,119 @@ def permutation_agreement(pred_original, pred_permuted, max_abs_diff: float | No
     ax.set_ylabel("prediction, permuted item order (stars)")
     ax.set_title(f"{title}\nlargest difference {max_abs_diff:.1e} stars")
     ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+# ============================================================================================
+# --- Results figures ---
+# ============================================================================================
+
+__all__ += ["topn_comparison", "output_layer_growth"]
+
+
+def topn_comparison(table: pd.DataFrame, k: int = 10,
+                    title: str = "Top-N lists on MovieLens 100K u1") -> Figure:
+    """Accuracy and popularity bias of top-k lists, one group of bars per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by model name, with columns ``recall@k``, ``ndcg@k``, ``coverage@k`` and
+        ``pop_share@k`` (shares in [0, 1]), as :func:`recsys_ae.results.topn_summary`
+        returns.
+    k : int
+        The cut-off named in the columns.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes side by side, models top to bottom in the table's order. Left: Recall@k
+        and NDCG@k bars, annotated. Right: the share of all recommended slots that go to
+        the 1% most popular items (annotated), with the catalogue coverage@k in the
+        model's tick label.
+
+    Raises
+    ------
+    ValueError
+        If the table is empty or lacks one of the four columns.
+    """
+    cols = [f"recall@{k}", f"ndcg@{k}", f"coverage@{k}", f"pop_share@{k}"]
+    if table.empty or not set(cols) <= set(table.columns):
+        raise ValueError(f"topn_comparison needs a non-empty table with columns {cols}")
+    names = [str(n) for n in table.index]
+    fig = Figure(figsize=(9.0, 1.4 + 0.6 * max(len(names), 2)), layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(names))[::-1].astype(float)
+    for offset, column, colour in ((0.2, cols[0], _USER_COLOUR), (-0.2, cols[1], _ITEM_COLOUR)):
+        values = table[column].to_numpy(dtype=float)
+        left.barh(y + offset, values, height=0.38, color=colour, label=column.replace("@", " @ "))
+        for yi, v in zip(y + offset, values):
+            left.annotate(f" {v:.3f}", (v, yi), va="center", fontsize=8)
+    labels = [f"{n}\n(coverage {c:.1%})" for n, c in zip(names, table[cols[2]])]
+    left.set_yticks(y, labels, fontsize=8)
+    left.set_xlim(0, max(float(table[cols[:2]].to_numpy().max()) * 1.3, 0.05))
+    left.set_xlabel(f"share (0 to 1; higher is better), top {k}")
+    left.set_ylabel("model")
+    left.set_title("accuracy")
+    left.legend(loc="lower right", fontsize=8)
+    share = table[cols[3]].to_numpy(dtype=float)
+    right.barh(y, share, height=0.5, color="#7f7f7f")
+    for yi, v in zip(y, share):
+        right.annotate(f" {v:.1%}", (v, yi), va="center", fontsize=8)
+    right.set_xlim(0, 1.15)
+    right.set_xlabel(f"share of the top-{k} slots given to the 1% most popular items")
+    right.set_title("popularity bias")
+    fig.suptitle(title)
+    return fig
+
+
+def output_layer_growth(cost: pd.DataFrame, marks: Mapping[str, int] | None = None,
+                        title: str = "AutoRec grows with the catalogue") -> Figure:
+    """Memory of AutoRec against the number of output columns, on log-log axes.
+
+    Parameters
+    ----------
+    cost : pandas.DataFrame
+        :func:`recsys_ae.results.output_layer_cost` for several catalogue sizes: columns
+        ``n_columns``, ``weights_bytes``, ``adam_bytes`` and ``batch_bytes``.
+    marks : mapping of str to int, optional
+        Named catalogue sizes (e.g. Beauty's items) marked with a vertical line and a label.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; one line each for the weights, the weights with Adam's two moments, and
+        one training batch (input, target, output), in bytes against output columns.
+
+    Raises
+    ------
+    ValueError
+        If the table is empty, lacks a column, or holds a size that is not > 0.
+    """
+    needed = ["n_columns", "weights_bytes", "adam_bytes", "batch_bytes"]
+    if cost.empty or not set(needed) <= set(cost.columns):
+        raise ValueError(f"output_layer_growth needs a non-empty table with columns {needed}")
+    if (cost[needed] <= 0).to_numpy().any():
+        raise ValueError("sizes must be > 0 (log axes)")
+    rows = cost.sort_values("n_columns")
+    fig, ax = _new_figure(6.8, 4.2)
+    for k, (column, label) in enumerate((("weights_bytes", "weights (encoder + decoder)"),
+                                         ("adam_bytes", "weights + Adam's two moments"),
+                                         ("batch_bytes", "one batch: input, target, output"))):
+        ax.plot(rows["n_columns"].to_numpy(), rows[column].to_numpy(), marker="o",
+                markersize=3, color=_MODEL_COLOURS[k % len(_MODEL_COLOURS)], label=label)
+    for name, n in (marks or {}).items():
+        ax.axvline(n, color="black", linewidth=0.6, linestyle=":")
+        ax.annotate(f" {name}\n {n:,}", (n, float(rows["batch_bytes"].min())), fontsize=7,
+                    rotation=90, va="bottom")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: human_bytes(v)))
+    ax.set_xlabel("output columns (items for U-AutoRec, users for I-AutoRec; log scale)")
+    ax.set_ylabel("memory (bytes, log scale)")
+    ax.set_title(title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     return fig

@@ -51,7 +51,10 @@ from recsys_ae.metrics import mae, rmse, rmse_by_activity
 __all__ = ["RATING_MODELS", "BEAUTY_SHAPES", "make_rating_model", "score_rating_model",
            "rating_results", "fold_results", "activity_results", "topn_results",
            "output_layer_cost", "paper_l2_equivalent", "select_epochs", "results_table",
-           "summarise"]
+           "summarise", "SECTIONS", "rating_summary", "topn_summary", "cost_summary"]
+
+#: Sections of :func:`results_table`, in order.
+SECTIONS = ("rating", "folds", "activity", "topn", "cost")
 
 #: Rating-prediction models of the table, in order.
 RATING_MODELS = ("I-AutoRec", "U-AutoRec", "biased MF", "user + item bias", "global mean")
@@ -130,17 +133,25 @@ def _rows(dataset, synthetic, split, model, seeds, scores, section, **extra):
 
 
 def rating_results(fold: int = 1, seeds=(0, 1, 2), models=RATING_MODELS, *,
-                   epochs: int | None = None, data_dir=None) -> pd.DataFrame:
+                   epochs: int | None = None, data_dir=None,
+                   fitted: dict | None = None) -> pd.DataFrame:
     """Test RMSE/MAE of each model on ML-100K fold ``u<fold>``, mean and std over seeds.
 
-    Deterministic models (bias, global mean) are fitted once.
+    Deterministic models (bias, global mean) are fitted once. When ``fitted``
+    is a dict, each fitted model is also stored in it under
+    ``(f"u{fold}", name, seed, epochs)``, so that :func:`topn_results` can
+    rank with the very same models instead of training them again.
     """
     train, test = data.load_canonical_split("ml-100k", fold, data_dir=data_dir)
     rows = []
     for name in models:
         model_seeds = seeds if name in ("I-AutoRec", "U-AutoRec", "biased MF") else (0,)
-        scores = [score_rating_model(make_rating_model(name, s, epochs=epochs), train, test)
-                  for s in model_seeds]
+        scores = []
+        for s in model_seeds:
+            model = make_rating_model(name, s, epochs=epochs)
+            scores.append(score_rating_model(model, train, test))
+            if fitted is not None:
+                fitted[(f"u{fold}", name, s, epochs)] = model
         rows += _rows("ml-100k", False, f"u{fold}", name, model_seeds, scores, "rating",
                       n_cold=scores[0]["n_cold"])
     return pd.DataFrame(rows)
@@ -214,13 +225,18 @@ def activity_results(models=RATING_MODELS, seed: int = 0, *, epochs: int | None 
 
 
 def topn_results(seed: int = 0, ks=(10, 20), *, epochs: int | None = None,
-                 data_dir=None, lambdas=(10, 30, 100, 300, 1000, 3000)) -> pd.DataFrame:
+                 data_dir=None, lambdas=(10, 30, 100, 300, 1000, 3000),
+                 fitted: dict | None = None) -> pd.DataFrame:
     """Top-N metrics on ML-100K u1, binarised at 4 stars (:mod:`recsys_ae.topn`).
 
     Popularity and EASE use the training ratings of 4 stars or more as
     implicit feedback; EASE's ``lam`` is chosen on a validation split of
     ``u1.base``. I-AutoRec and biased MF rank by predicted rating. Every
     training item of a user is excluded from that user's list.
+
+    ``fitted`` (filled by :func:`rating_results`) supplies I-AutoRec and MF
+    already fitted on ``u1.base`` with the same seed and epochs; they are
+    used when their ID index is the one of this evaluation.
     """
     from recsys_ae import topn
     from recsys_ae.preprocess import IdIndex
@@ -231,8 +247,10 @@ def topn_results(seed: int = 0, ks=(10, 20), *, epochs: int | None = None,
     models = [("popularity", topn.Popularity().fit(train, index)),
               (f"EASE (lam={lam:g})", topn.EASE(lam).fit(train, index))]
     for name in ("I-AutoRec", "biased MF"):
-        model = make_rating_model(name, seed, epochs=epochs)
-        model.fit(train, index=index)
+        model = (fitted or {}).get(("u1", name, seed, epochs))
+        if model is None or not _same_index(model.index_, index):
+            model = make_rating_model(name, seed, epochs=epochs)
+            model.fit(train, index=index)
         models.append((name, model))
     rows = []
     for name, model in models:
@@ -245,6 +263,11 @@ def topn_results(seed: int = 0, ks=(10, 20), *, epochs: int | None = None,
                          "value": value, "std": np.nan, "n": res["n_users"],
                          "seeds": str(seed)})
     return pd.DataFrame(rows)
+
+
+def _same_index(a, b) -> bool:
+    return (list(map(str, a.users)) == list(map(str, b.users))
+            and list(map(str, a.items)) == list(map(str, b.items)))
 
 
 def output_layer_cost(n_columns, hidden_units: int = 500, batch_size: int = 256,
@@ -364,7 +387,8 @@ def summarise(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def results_table(quick: bool = False, *, data_dir=None) -> pd.DataFrame:
+def results_table(quick: bool = False, *, data_dir=None,
+                  sections=SECTIONS) -> pd.DataFrame:
     """Every number of the evaluation chapter, as one long table.
 
     Parameters
@@ -374,6 +398,10 @@ def results_table(quick: bool = False, *, data_dir=None) -> pd.DataFrame:
         epochs (so the AutoRec numbers are *not* the reported ones). Without
         it: three seeds on u1, all five folds, full epochs (several minutes
         on two CPU cores).
+    sections : sequence of str
+        Which of :data:`SECTIONS` to compute (default all, as the command
+        line does); the book's chapter 4 leaves out ``activity``, which it
+        shows with its own models.
 
     Returns
     -------
@@ -383,14 +411,86 @@ def results_table(quick: bool = False, *, data_dir=None) -> pd.DataFrame:
         ``n`` (seeds, folds, ratings or users behind the value), ``seeds`` and
         a few section-specific columns.
     """
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
     epochs = QUICK_EPOCHS if quick else None
     seeds = (0,) if quick else (0, 1, 2)
-    parts = [rating_results(1, seeds, epochs=epochs, data_dir=data_dir)]
-    if not quick:
+    fitted: dict = {}
+    parts = []
+    if "rating" in sections:
+        parts.append(rating_results(1, seeds, epochs=epochs, data_dir=data_dir, fitted=fitted))
+    if "folds" in sections and not quick:
         parts.append(fold_results(epochs=epochs, data_dir=data_dir))
-    parts.append(activity_results(epochs=epochs, data_dir=data_dir))
-    parts.append(topn_results(epochs=epochs, data_dir=data_dir))
-    parts.append(pd.DataFrame(_cost_rows()))
+    if "activity" in sections:
+        parts.append(activity_results(epochs=epochs, data_dir=data_dir))
+    if "topn" in sections:
+        parts.append(topn_results(epochs=epochs, data_dir=data_dir, fitted=fitted))
+    if "cost" in sections:
+        parts.append(pd.DataFrame(_cost_rows()))
     table = pd.concat(parts, ignore_index=True)
     table["quick"] = quick
     return table
+
+
+def _pm(value: float, std: float, digits: int = 4) -> str:
+    return f"{value:.{digits}f}" if pd.isna(std) else f"{value:.{digits}f} ± {std:.{digits}f}"
+
+
+def rating_summary(table: pd.DataFrame, section: str = "rating") -> pd.DataFrame:
+    """The rating rows of :func:`results_table` as a compact table, one row per model.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``dataset``, ``split``, ``model``, ``RMSE``, ``MAE`` (mean, and
+        ``± std`` over seeds or folds when there are several, as text) and
+        ``seeds``; in the order of :data:`RATING_MODELS`.
+    """
+    part = table[table["section"] == section]
+    rows = []
+    for (dataset, split, model), g in part.groupby(["dataset", "split", "model"], sort=False):
+        by = g.set_index("metric")
+        rows.append({"dataset": dataset, "split": split, "model": model,
+                     "RMSE": _pm(by.loc["rmse", "value"], by.loc["rmse", "std"]),
+                     "MAE": _pm(by.loc["mae", "value"], by.loc["mae", "std"]),
+                     "seeds": by.loc["rmse", "seeds"]})
+    return pd.DataFrame(rows, columns=["dataset", "split", "model", "RMSE", "MAE", "seeds"])
+
+
+def topn_summary(table: pd.DataFrame, k: int = 10) -> pd.DataFrame:
+    """The top-N rows of :func:`results_table` at cut-off ``k``, one row per model.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by model; columns ``recall@k``, ``ndcg@k``, ``coverage@k``,
+        ``pop_share@k`` (floats) and ``users`` (users scored).
+    """
+    part = table[table["section"] == "topn"]
+    wide = part.pivot_table(index="model", columns="metric", values="value", sort=False)
+    cols = [f"recall@{k}", f"ndcg@{k}", f"coverage@{k}", f"pop_share@{k}"]
+    out = wide[cols].copy()
+    out["users"] = part.groupby("model", sort=False)["n"].first()
+    out.columns.name = None
+    return out
+
+
+def cost_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The cost rows of :func:`results_table`, one row per (shape, model).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``shape``, ``model``, ``columns`` (output units),
+        ``decoder_params``, ``model_params``, ``adam_bytes``, ``batch_bytes``.
+    """
+    part = table[table["section"] == "cost"]
+    wide = part.pivot_table(index=["dataset", "model", "n"], columns="metric", values="value",
+                            sort=False).reset_index()
+    wide = wide.rename(columns={"dataset": "shape", "n": "columns"})
+    wide["shape"] = wide["shape"].str.replace("amazon-beauty shape ", "", regex=False)
+    cols = ["decoder_params", "model_params", "adam_bytes", "batch_bytes"]
+    wide[cols] = wide[cols].astype(np.int64)
+    wide.columns.name = None
+    return wide[["shape", "model", "columns", *cols]]

@@ -40,8 +40,12 @@ def test_recommend_excludes_rated_items_and_falls_back_to_popularity(tmp_path, r
     items, scores, known = recommend(model, user, k=5)
     rated = set(ratings.loc[ratings["user"] == user, "item"])
     assert known and len(items) == 5 and not rated & set(items)
-    # scores are the model's own predictions, best first
-    np.testing.assert_allclose(scores, model.predict([user] * 5, items))
+    # scores are the model's own predictions before clipping, best first
+    np.testing.assert_allclose(np.clip(scores, *model.rating_range_),
+                               model.predict([user] * 5, items))
+    rows = model.index_.item_cols(items)
+    col = model.index_.user_rows([user])[0]
+    np.testing.assert_allclose(scores, model.reconstruct(rows)[:, col])
     assert scores == sorted(scores, reverse=True)
     items, counts, known = recommend(model, "nobody", k=3)
     expected = ratings["item"].value_counts()
