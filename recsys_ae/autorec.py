@@ -347,16 +347,16 @@ class AutoRec:
         out = keras.ops.convert_to_numpy(self.model_(x, training=False))
         return out.astype(np.float64) + shift
 
-    def predict(self, users, items, *, chunk_rows: int = 256) -> np.ndarray:
+    def predict(self, users, items, *, chunk_rows: int | None = None) -> np.ndarray:
         """Predict ratings for (user, item) pairs from the training ratings alone.
 
         Parameters
         ----------
         users, items : sequence of str, length n
             IDs as in the ratings frame.
-        chunk_rows : int
-            Rows reconstructed at a time (bounds memory to
-            ``chunk_rows * n_columns`` floats).
+        chunk_rows : int, optional
+            Distinct rows computed at a time, which bounds memory (default:
+            :attr:`PREDICT_CHUNK_ROWS`).
 
         Returns
         -------
@@ -375,16 +375,26 @@ class AutoRec:
         self.n_cold_ = int((~known).sum())
         pred = np.full(len(rows), self.mean_, dtype=np.float64)
         if known.any():
-            k_rows, k_cols = rows[known], cols[known]
-            order = np.argsort(k_rows, kind="stable")
-            unique_rows, starts = np.unique(k_rows[order], return_index=True)
-            ends = np.append(starts[1:], len(order))
-            values = np.empty(len(order))
-            for lo in range(0, len(unique_rows), chunk_rows):
-                block = unique_rows[lo:lo + chunk_rows]
-                recon = self.reconstruct(block)
-                for j in range(len(block)):
-                    pos = order[starts[lo + j]:ends[lo + j]]
-                    values[pos] = recon[j, k_cols[pos]]
-            pred[known] = values
+            shift = self.mean_ if self.config.centre else 0.0
+            pred[known] = self._pair_outputs(rows[known], cols[known],
+                                             chunk_rows or self.PREDICT_CHUNK_ROWS) + shift
         return np.clip(pred, *self.rating_range_)
+
+    #: Rows reconstructed at a time by :meth:`predict` (``chunk_rows * n_columns`` floats).
+    PREDICT_CHUNK_ROWS = 256
+
+    def _pair_outputs(self, rows: np.ndarray, cols: np.ndarray, chunk_rows: int) -> np.ndarray:
+        """Network outputs (centred units when ``config.centre``, unclipped) at known
+        (row, column) pairs: each distinct row is reconstructed once, in chunks."""
+        shift = self.mean_ if self.config.centre else 0.0
+        order = np.argsort(rows, kind="stable")
+        unique_rows, starts = np.unique(rows[order], return_index=True)
+        ends = np.append(starts[1:], len(order))
+        values = np.empty(len(order))
+        for lo in range(0, len(unique_rows), chunk_rows):
+            block = unique_rows[lo:lo + chunk_rows]
+            recon = self.reconstruct(block) - shift
+            for j in range(len(block)):
+                pos = order[starts[lo + j]:ends[lo + j]]
+                values[pos] = recon[j, cols[pos]]
+        return values

@@ -741,38 +741,10 @@ class SparseAutoRec(AutoRec):
         out = self._decode_block_fn(hidden, np.int32(0), np.int32(n)).numpy()
         return out.astype(np.float64) + self._shift
 
-    def predict(self, users, items, *, chunk_rows: int = 4096) -> np.ndarray:
-        """Predict ratings for (user, item) pairs; the rule of :meth:`AutoRec.predict`.
-
-        Only the needed outputs are computed: for each distinct row the hidden
-        code (from its training ratings), then one dot product per pair with the
-        gathered decoder column.
-
-        Parameters
-        ----------
-        users, items : sequence of str, length n
-        chunk_rows : int
-            Distinct rows encoded at a time (memory is about ``chunk_rows *
-            hidden`` floats plus the pairs' gathered decoder columns).
-
-        Returns
-        -------
-        ndarray of float64, shape (n,)
-            Reconstructed entries plus the mean (when centred), clipped to
-            ``rating_range_``; pairs with an unknown user or item get ``mean_``
-            and are counted in ``n_cold_``.
-        """
-        if len(users) != len(items):
-            raise ValueError(f"users ({len(users)}) and items ({len(items)}) differ in length")
-        user_rows = self.index_.user_rows(users)
-        item_cols = self.index_.item_cols(items)
-        rows, cols = (user_rows, item_cols) if self.kind == "user" else (item_cols, user_rows)
-        known = (rows >= 0) & (cols >= 0)
-        self.n_cold_ = int((~known).sum())
-        pred = np.full(len(rows), self.mean_, dtype=np.float64)
-        if known.any():
-            pred[known] = self._pair_outputs(rows[known], cols[known], chunk_rows) + self._shift
-        return np.clip(pred, *self.rating_range_)
+    #: Distinct rows encoded at a time by ``predict`` (``chunk_rows * hidden`` floats
+    #: plus the pairs' gathered decoder columns); ``predict`` itself is
+    #: :meth:`AutoRec.predict`, which calls :meth:`_pair_outputs` below.
+    PREDICT_CHUNK_ROWS = 4096
 
 
 # --------------------------------------------------------------------------------------------
