@@ -91,10 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "formulation (every batch densified); 'auto' picks sparse for "
                             "matrices under 1%% full, such as Amazon Beauty, and dense otherwise, "
                             "such as MovieLens 100K (default: %(default)s)")
-    train.add_argument("--objective", default="fast", choices=("fast", "seed"),
+    train.add_argument("--objective", default="auto", choices=("auto", "fast", "seed"),
                        help="sparse path only: 'fast' applies L2 and momentum/Adam to the rows "
                             "a batch touches; 'seed' keeps the seed's exact objective (L2 on "
-                            "all weights, full momentum) (default: %(default)s)")
+                            "all weights, full momentum; exact and cheap with SGD, slow with "
+                            "Adam); 'auto' is 'seed' for SGD and 'fast' for Adam "
+                            "(default: %(default)s)")
     train.add_argument("--save", default=None, metavar="PATH",
                        help="save the trained model to the folder PATH (Keras file + JSON "
                             "sidecar + training matrix), for 'recommend'")

@@ -174,7 +174,7 @@ def choose_path(path: str, train: pd.DataFrame | None = None) -> str:
 
 
 def make_model(name: str, *, preset: str = "paper", epochs: int | None = None, seed: int = 0,
-               verbose="auto", path: str = "dense", objective: str = "fast", **overrides):
+               verbose="auto", path: str = "dense", objective: str = "auto", **overrides):
     """An unfitted AutoRec for a model name from :data:`MODELS`.
 
     Parameters
@@ -191,9 +191,13 @@ def make_model(name: str, *, preset: str = "paper", epochs: int | None = None, s
         :class:`~recsys_ae.sparse.SparseAutoRec`, whose cost grows with the
         observed ratings only. Resolve ``"auto"`` first with
         :func:`choose_path`.
-    objective : {"fast", "seed"}
+    objective : {"auto", "fast", "seed"}
         Sparse path only: lazy L2 and optimizer state on touched rows
-        (``"fast"``), or the seed's exact objective (``"seed"``).
+        (``"fast"``), or the seed's exact objective (``"seed"``: full L2 and
+        momentum, applied lazily but exactly, for SGD; with Adam it falls back
+        to updating whole kernels). ``"auto"``: ``"seed"`` for SGD (exact at
+        about the cost of ``"fast"``, and better on held-out ratings in
+        ``benchmarks/bench_sparse.py``), ``"fast"`` for Adam.
     """
     from recsys_ae.autorec import AutoRec, AutoRecConfig  # imports TensorFlow
 
@@ -203,6 +207,8 @@ def make_model(name: str, *, preset: str = "paper", epochs: int | None = None, s
         overrides["epochs"] = epochs
     config = AutoRecConfig.preset(preset, **overrides)
     kind = "item" if name == "i-autorec" else "user"
+    if objective == "auto":
+        objective = "seed" if config.optimizer == "sgd" else "fast"
     if path == "sparse":
         from recsys_ae.sparse import SparseAutoRec
 
@@ -227,7 +233,7 @@ def evaluate(model, test: pd.DataFrame) -> dict:
 def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str = "paper",
         epochs: int | None = None, seed: int = 0, filter: str | None = None,
         split: str | None = None, data_dir=None, download: bool = True, verbose="auto",
-        path: str = "auto", objective: str = "fast", return_model: bool = False,
+        path: str = "auto", objective: str = "auto", return_model: bool = False,
         **dataset_kwargs):
     """Prepare a dataset, train one AutoRec and the baselines, and evaluate.
 
@@ -278,7 +284,7 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         "n_test_cold": scores["n_cold"],
         "model": "I-AutoRec" if autorec.kind == "item" else "U-AutoRec",
         "path": path,
-        "objective": objective if path == "sparse" else None,
+        "objective": getattr(autorec, "objective", None),
         "preset": preset,
         "epochs": autorec.config.epochs,
         "seed": seed,

@@ -623,7 +623,12 @@ def output_layer_growth(cost: pd.DataFrame, marks: Mapping[str, int] | None = No
                     rotation=90, va="bottom")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    # ticks at 1, 16 and 256 of each binary unit (KiB, MiB, GiB, ...), labelled in those units
+    ax.yaxis.set_major_locator(LogLocator(base=1024, subs=(1.0, 16.0, 256.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: human_bytes(v)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("output columns (items for U-AutoRec, users for I-AutoRec; log scale)")
     ax.set_ylabel("memory (bytes, log scale)")
     ax.set_title(title)

@@ -59,8 +59,9 @@ def test_chapter3_training_metrics(settings, split):
     i_config = studies.book_config(settings, "i-autorec")
     centring = studies.centring_study(fit_part, val_part, config=i_config, kind="item",
                                       seed=settings.seed)
-    assert centring.loc[True, "final_val_rmse"] == pytest.approx(1.014, abs=NET)
-    assert centring.loc[False, "final_val_rmse"] == pytest.approx(1.170, abs=NET)
+    # 25 epochs (ci): measured 0.929 centred, 0.916 raw (2026-11-29)
+    assert centring.loc[True, "final_val_rmse"] == pytest.approx(0.929, abs=NET)
+    assert centring.loc[False, "final_val_rmse"] == pytest.approx(0.916, abs=NET)
 
     u_config = studies.book_config(settings, "u-autorec")
     u_curves = studies.learning_curves(
@@ -97,7 +98,11 @@ def test_chapter4_model_comparison_on_ml100k(split, ml100k_models):
     assert table.loc["user + item bias", "rmse"] == pytest.approx(0.9599, abs=EXACT)
     assert table.loc["user + item bias", "mae"] == pytest.approx(0.7616, abs=EXACT)
     assert table.loc["U-AutoRec (seed)", "rmse"] == pytest.approx(1.119, abs=NET)
-    assert table.loc["I-AutoRec (paper)", "rmse"] == pytest.approx(1.180, abs=NET)
+    # the ci profile gives I-AutoRec enough epochs (25) to beat the bias baseline: 0.927
+    assert table.loc["I-AutoRec (paper)", "rmse"] == pytest.approx(0.927, abs=NET)
+    assert table.loc["I-AutoRec (paper)", "rmse"] < table.loc["user + item bias", "rmse"] - 0.01
+    # U-AutoRec (3 epochs of the seed's configuration) does not, nor does it tuned (0.962)
+    assert table.loc["U-AutoRec (seed)", "rmse"] > table.loc["user + item bias", "rmse"]
     assert (table["n_cold"].iloc[1:] == 32).all()
 
 
@@ -142,7 +147,7 @@ def test_chapter4_synthetic_cold_start_counts(settings):
 @pytest.mark.slow
 def test_chapter4_synthetic_models(settings):
     small = studies.book_split(settings, "synthetic",
-                               synthetic_size=studies.SYNTHETIC_MODEL_SIZE).split
+                               synthetic_size=settings.synthetic_model_size).split
     train, test = small.train, small.test
     models = {
         "global mean": GlobalMean().fit(train),
@@ -156,7 +161,8 @@ def test_chapter4_synthetic_models(settings):
     assert table.loc["global mean", "rmse"] == pytest.approx(1.3173, abs=EXACT)
     assert table.loc["user + item bias", "rmse"] == pytest.approx(1.1928, abs=EXACT)
     assert table.loc["U-AutoRec (seed)", "rmse"] == pytest.approx(1.223, abs=NET)
-    assert table.loc["I-AutoRec (paper)", "rmse"] == pytest.approx(2.03, abs=0.15)
+    # 25 epochs on 9,483 ratings: measured 1.499; small data, so a wider band
+    assert table.loc["I-AutoRec (paper)", "rmse"] == pytest.approx(1.499, abs=0.1)
     activity = studies.activity_comparison(train, test, models)
     assert activity["n_ratings"].tolist() == [221, 972, 453, 459, 227, 39]
     study = studies.cold_start_study(train, test, models["U-AutoRec (seed)"],

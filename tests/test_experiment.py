@@ -146,3 +146,12 @@ def test_float64_model_with_l2_trains():
     model = AutoRec("user", config, verbose=0).fit(ratings)
     assert model.model_.get_layer("encoder").kernel.dtype == "float64"
     assert math.isfinite(model.history_["loss"][0])
+
+
+def test_auto_objective_is_exact_for_sgd_and_lazy_for_adam():
+    seed_model = experiment.make_model("u-autorec", preset="seed", path="sparse")
+    paper_model = experiment.make_model("i-autorec", preset="paper", path="sparse")
+    assert seed_model.config.optimizer == "sgd" and seed_model.objective == "seed"
+    assert paper_model.config.optimizer == "adam" and paper_model.objective == "fast"
+    assert experiment.make_model("u-autorec", preset="seed", path="sparse",
+                                 objective="fast").objective == "fast"

@@ -145,3 +145,22 @@ def test_synthetic_data_is_labelled_in_titles():
     df = data.load_dataset("synthetic")
     ax = _only_axes(plots.rating_histogram(df))
     assert "SYNTHETIC" in ax.get_title()
+
+
+def test_step_times():
+    table = pd.DataFrame({"path": ["dense", "sparse", "dense", "sparse"],
+                          "n_columns": [4_000, 1_000, 1_000, 4_000],
+                          "seconds_per_step": [0.8, 0.006, 0.05, 0.005]})
+    ax = _only_axes(plots.step_times(table, title="Seconds per step: SYNTHETIC"))
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert "log scale" in ax.get_xlabel() and "seconds" in ax.get_ylabel()
+    assert "SYNTHETIC" in ax.get_title()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines) == ["dense", "sparse"]  # in order of first appearance
+    np.testing.assert_array_equal(lines["dense"].get_xdata(), [1_000, 4_000])  # sorted by width
+    np.testing.assert_array_equal(lines["dense"].get_ydata(), [0.05, 0.8])
+    np.testing.assert_array_equal(lines["sparse"].get_ydata(), [0.006, 0.005])
+    with pytest.raises(ValueError, match="columns"):
+        plots.step_times(table.drop(columns="path"))
+    with pytest.raises(ValueError, match="> 0"):
+        plots.step_times(table.assign(seconds_per_step=0.0))
