@@ -268,6 +268,18 @@ class AutoRec:
         return rating_matrix(kept, self.index_, by=self._by), int((~known).sum())
 
     # -- fitting ----------------------------------------------------------------------------
+    def _fit_data(self, train: pd.DataFrame, index: IdIndex | None) -> float:
+        """Set ``index_``, ``train_matrix_``, ``mean_`` and ``rating_range_`` from the
+        training ratings; return the shift subtracted from stored ratings (the mean
+        when ``config.centre``, else 0)."""
+        self.index_ = IdIndex.fit(train) if index is None else index
+        self.train_matrix_ = rating_matrix(train, self.index_, by=self._by,
+                                           dtype=np.dtype(self.config.dtype))
+        ratings = train["rating"].to_numpy(dtype=np.float64)
+        self.mean_ = float(ratings.mean())
+        self.rating_range_ = (float(ratings.min()), float(ratings.max()))
+        return self.mean_ if self.config.centre else 0.0
+
     def fit(self, train: pd.DataFrame, validation: pd.DataFrame | None = None, *,
             index: IdIndex | None = None, initial_weights=None) -> AutoRec:
         """Train on a ratings frame.
@@ -297,13 +309,7 @@ class AutoRec:
             If ``train`` has duplicate pairs or IDs missing from ``index``.
         """
         cfg = self.config
-        self.index_ = IdIndex.fit(train) if index is None else index
-        self.train_matrix_ = rating_matrix(train, self.index_, by=self._by,
-                                           dtype=np.dtype(cfg.dtype))
-        ratings = train["rating"].to_numpy(dtype=np.float64)
-        self.mean_ = float(ratings.mean())
-        self.rating_range_ = (float(ratings.min()), float(ratings.max()))
-        shift = self.mean_ if cfg.centre else 0.0
+        shift = self._fit_data(train, index)
 
         keras.utils.set_random_seed(self.seed)
         self.model_ = self.build(self.train_matrix_.shape[1])

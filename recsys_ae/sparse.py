@@ -80,7 +80,7 @@ import pandas as pd
 import tensorflow as tf
 
 from recsys_ae.autorec import AutoRec, AutoRecConfig
-from recsys_ae.preprocess import IdIndex, rating_matrix
+from recsys_ae.preprocess import IdIndex
 
 __all__ = ["OBJECTIVES", "SparseAutoRec", "csr_entries", "observed_forward", "observed_loss",
            "sparse_rmse", "recommend_top_n"]
@@ -362,13 +362,7 @@ class SparseAutoRec(AutoRec):
             ``config.epochs`` epochs.
         """
         cfg = self.config
-        self.index_ = IdIndex.fit(train) if index is None else index
-        self.train_matrix_ = rating_matrix(train, self.index_, by=self._by,
-                                           dtype=np.dtype(cfg.dtype))
-        ratings = train["rating"].to_numpy(dtype=np.float64)
-        self.mean_ = float(ratings.mean())
-        self.rating_range_ = (float(ratings.min()), float(ratings.max()))
-        self._shift = self.mean_ if cfg.centre else 0.0
+        self._shift = self._fit_data(train, index)
         n_rows, n_cols = self.train_matrix_.shape
         self.steps_per_epoch_ = math.ceil(n_rows / cfg.batch_size)
         self._given_initial = initial_weights

@@ -23,3 +23,12 @@ def shared_data() -> Path:
     if not (path / "ml-100k" / "u.data").is_file():
         pytest.skip(f"real datasets not found under {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def settings(shared_data):
+    """The book's settings as CI runs the notebooks: MovieLens 100K, ``ci`` profile."""
+    from recsys_ae.settings import book_settings
+
+    return book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
+                          "RECSYS_AE_DATA_DIR": str(shared_data)})

@@ -18,7 +18,6 @@ import pytest
 from recsys_ae import preprocess, studies
 from recsys_ae.autorec import AutoRec
 from recsys_ae.baselines import BiasBaseline, GlobalMean
-from recsys_ae.settings import book_settings
 from recsys_ae.training import masked_mse
 
 #: band for trained networks (stars): a few epochs from a fixed seed vary little across
@@ -26,12 +25,6 @@ from recsys_ae.training import masked_mse
 NET = 0.05
 #: tolerance for deterministic baselines (stars)
 EXACT = 1e-4
-
-
-@pytest.fixture(scope="module")
-def settings(shared_data):
-    return book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
-                          "RECSYS_AE_DATA_DIR": str(shared_data)})
 
 
 @pytest.fixture(scope="module")

@@ -17,18 +17,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from recsys_ae import plots, results
-from recsys_ae.settings import book_settings
 
 #: sections chapter 4 asks for (it shows the activity section with its own models)
 BOOK_SECTIONS = ("rating", "folds", "topn", "cost")
 #: tolerance for deterministic numbers
 EXACT = 1e-4
-
-
-@pytest.fixture(scope="module")
-def settings(shared_data):
-    return book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
-                          "RECSYS_AE_DATA_DIR": str(shared_data)})
 
 
 @pytest.fixture(scope="module")
