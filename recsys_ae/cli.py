@@ -37,12 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     from recsys_ae.experiment import MODELS
 
     parser = _OneLineParser(
-        prog="python -m recsys_ae",
+        prog="python -m recsys_ae", allow_abbrev=False,
         description="Autoencoders for collaborative filtering on explicit ratings.")
     parser.add_argument("--version", action="version", version=f"recsys_ae {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     train = sub.add_parser(
-        "train", help="train and evaluate an AutoRec model against baselines",
+        "train", allow_abbrev=False, help="train and evaluate an AutoRec model against baselines",
         description="Load a dataset, filter and split it, train an AutoRec model, and print "
                     "its test RMSE/MAE next to the global-mean and user+item bias baselines "
                     "on the same split.")
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "sidecar + training matrix), for 'recommend'")
 
     rec = sub.add_parser(
-        "recommend", help="top-k items for a user from a saved model",
+        "recommend", allow_abbrev=False, help="top-k items for a user from a saved model",
         description="Print the top-k items for a user from a model saved with "
                     "'train --save', excluding the items the user rated in training. An "
                     "unknown user gets the k most-rated items (popularity fallback).")
@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--json", action="store_true", help="print the list as JSON")
 
     res = sub.add_parser(
-        "results", help="the evaluation results table (RMSE, top-N, activity, cost)",
+        "results", allow_abbrev=False,
+        help="the evaluation results table (RMSE, top-N, activity, cost)",
         description="Run every evaluation of the book's evaluation chapter and print one "
                     "table (dataset, split, model, metric, value, std, seeds). Without "
                     "--quick this takes several minutes on two CPU cores.")
@@ -209,6 +210,14 @@ def _results(args) -> int:
     return 0
 
 
+def _verbosity(quiet: bool) -> int:
+    """Keras verbosity: nothing with --quiet, the live progress bar on a terminal,
+    one line per epoch when the output goes to a file or a pipe."""
+    if quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
 def main(argv=None) -> int:
     """Entry point; returns the process exit status."""
     parser = build_parser()
@@ -226,11 +235,14 @@ def main(argv=None) -> int:
     from recsys_ae.experiment import run
 
     kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
+    if not args.quiet:
+        print(f"recsys_ae: loading {args.dataset}, then training {args.model} "
+              f"({args.preset} preset); results follow training", file=sys.stderr)
     try:
         result, model = run(
             args.dataset, args.model, preset=args.preset, epochs=args.epochs,
             seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
-            download=not args.no_download, verbose=0 if args.quiet else 1, path=args.path,
+            download=not args.no_download, verbose=_verbosity(args.quiet), path=args.path,
             objective=args.objective, return_model=True, **kwargs)
     except DataNotFoundError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)

@@ -548,6 +548,7 @@ def _download(name: str, spec: DatasetSpec, filename: str, folder: Path) -> None
     if spec.url is None:
         raise DataNotFoundError(message)
     progressbar = importlib.util.find_spec("tqdm") is not None
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if spec.archive_dir is None:
@@ -574,7 +575,13 @@ def _download(name: str, spec: DatasetSpec, filename: str, folder: Path) -> None
         (folder / archive).unlink(missing_ok=True)
         shutil.rmtree(folder / spec.archive_dir, ignore_errors=True)
     except Exception as exc:  # network, HTTP, disk or archive errors all mean "no data"
-        raise DataNotFoundError(f"{message}\nDownload failed: {exc!r}") from exc
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # leave no empty folder behind in the data directory
+        reason = exc.__class__.__name__
+        if isinstance(exc, OSError) or "ConnectionError" in reason or "HTTPError" in reason:
+            reason = f"{reason} (no network, or the server refused)"
+        detail = str(exc) if len(str(exc)) <= 240 else str(exc)[:240] + " ..."
+        raise DataNotFoundError(f"{message}\nDownload failed: {reason}: {detail}") from exc
 
 
 def _verify(path: Path, sha256: str | None) -> None:

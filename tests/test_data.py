@@ -322,6 +322,8 @@ def test_download_failure_is_data_not_found(tmp_path, monkeypatch):
     message = str(err.value)
     for part in ["ratings_Beauty.csv", BEAUTY_URL, str(tmp_path / "amazon-beauty"), "no network"]:
         assert part in message
+    # a failed download leaves no empty dataset folder behind
+    assert not (tmp_path / "amazon-beauty").exists()
 
 
 def fake_retrieve(source: Path, calls: list):
