@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from recsys_ae import data, preprocess
@@ -223,11 +224,17 @@ def evaluate(model, test: pd.DataFrame) -> dict:
 
     Test ratings whose user or item is unknown to the model get its cold-start
     fallback and are included; ``n_cold`` counts them.
+
+    Returns
+    -------
+    dict
+        ``rmse``, ``mae`` (stars), ``n_cold`` (int) and ``pred`` (ndarray of
+        float64, shape ``(len(test),)``, the predictions in test order).
     """
     pred = model.predict(test["user"].to_numpy(), test["item"].to_numpy())
-    truth = test["rating"].to_numpy()
+    truth = test["rating"].to_numpy(dtype=np.float64)
     return {"rmse": rmse(truth, pred), "mae": mae(truth, pred),
-            "n_cold": int(getattr(model, "n_cold_", 0))}
+            "n_cold": int(getattr(model, "n_cold_", 0)), "pred": pred}
 
 
 def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str = "paper",

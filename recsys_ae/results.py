@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from recsys_ae import data, preprocess
+from recsys_ae.experiment import evaluate
 from recsys_ae.baselines import BiasBaseline, GlobalMean
-from recsys_ae.metrics import mae, rmse, rmse_by_activity
+from recsys_ae.metrics import rmse_by_activity
 
 __all__ = ["RATING_MODELS", "BEAUTY_SHAPES", "make_rating_model", "score_rating_model",
            "rating_results", "fold_results", "activity_results", "topn_results",
@@ -154,12 +155,8 @@ def score_rating_model(model, train: pd.DataFrame, test: pd.DataFrame) -> dict:
         fallback), ``seconds`` (fit + predict), ``pred`` (ndarray).
     """
     start = time.perf_counter()
-    model.fit(train)
-    pred = model.predict(test["user"].to_numpy(), test["item"].to_numpy())
-    truth = test["rating"].to_numpy(dtype=np.float64)
-    return {"rmse": rmse(truth, pred), "mae": mae(truth, pred),
-            "n_cold": int(getattr(model, "n_cold_", 0)),
-            "seconds": time.perf_counter() - start, "pred": pred}
+    scores = evaluate(model.fit(train), test)
+    return {**scores, "seconds": time.perf_counter() - start}
 
 
 def _rows(dataset, synthetic, split, model, seeds, scores, section, **extra):

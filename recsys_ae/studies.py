@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recsys_ae.metrics import ACTIVITY_BINS, mae, rmse, rmse_by_activity
+from recsys_ae.metrics import ACTIVITY_BINS, rmse, rmse_by_activity
 from recsys_ae.preprocess import IdIndex
 
 __all__ = [
@@ -576,14 +576,40 @@ def model_comparison(test: pd.DataFrame, models: dict) -> pd.DataFrame:
     (stars, over *all* test ratings, cold ones answered by each model's fallback) and
     ``n_cold``.
     """
-    truth = test["rating"].to_numpy(dtype=np.float64)
-    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    from recsys_ae.experiment import evaluate
+
     rows = []
     for name, model in models.items():
-        pred = model.predict(users, items)
-        rows.append({"model": name, "rmse": rmse(truth, pred), "mae": mae(truth, pred),
-                     "n_cold": int(getattr(model, "n_cold_", 0))})
+        scores = evaluate(model, test)
+        rows.append({"model": name, "rmse": scores["rmse"], "mae": scores["mae"],
+                     "n_cold": scores["n_cold"]})
     return pd.DataFrame(rows).set_index("model")
+
+
+def chapter_models(settings, train: pd.DataFrame) -> dict:
+    """The four models chapter 4 compares, fitted on ``train``.
+
+    Global mean, user + item bias, U-AutoRec with the seed's hyperparameters
+    and I-AutoRec with the paper's, each AutoRec with the epochs the settings
+    choose (:func:`book_config`) and the settings' seed.
+
+    Returns
+    -------
+    dict of str -> fitted model
+        Keys ``"global mean"``, ``"user + item bias"``, ``"U-AutoRec (seed)"``,
+        ``"I-AutoRec (paper)"``, in that order.
+    """
+    from recsys_ae.autorec import AutoRec
+    from recsys_ae.baselines import BiasBaseline, GlobalMean
+
+    return {
+        "global mean": GlobalMean().fit(train),
+        "user + item bias": BiasBaseline().fit(train),
+        "U-AutoRec (seed)": AutoRec("user", book_config(settings, "u-autorec"),
+                                    seed=settings.seed, verbose=0).fit(train),
+        "I-AutoRec (paper)": AutoRec("item", book_config(settings, "i-autorec"),
+                                     seed=settings.seed, verbose=0).fit(train),
+    }
 
 
 def activity_comparison(train: pd.DataFrame, test: pd.DataFrame, models: dict,

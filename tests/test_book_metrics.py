@@ -17,7 +17,6 @@ import pytest
 
 from recsys_ae import preprocess, studies
 from recsys_ae.autorec import AutoRec
-from recsys_ae.baselines import BiasBaseline, GlobalMean
 from recsys_ae.training import masked_mse
 
 #: band for trained networks (stars): a few epochs from a fixed seed vary little across
@@ -73,15 +72,7 @@ def test_chapter3_training_metrics(settings, split):
 
 @pytest.fixture(scope="module")
 def ml100k_models(settings, split):
-    train = split.train
-    return {
-        "global mean": GlobalMean().fit(train),
-        "user + item bias": BiasBaseline().fit(train),
-        "U-AutoRec (seed)": AutoRec("user", studies.book_config(settings, "u-autorec"),
-                                    seed=settings.seed, verbose=0).fit(train),
-        "I-AutoRec (paper)": AutoRec("item", studies.book_config(settings, "i-autorec"),
-                                     seed=settings.seed, verbose=0).fit(train),
-    }
+    return studies.chapter_models(settings, split.train)
 
 
 @pytest.mark.slow
@@ -142,14 +133,7 @@ def test_chapter4_synthetic_models(settings):
     small = studies.book_split(settings, "synthetic",
                                synthetic_size=settings.synthetic_model_size).split
     train, test = small.train, small.test
-    models = {
-        "global mean": GlobalMean().fit(train),
-        "user + item bias": BiasBaseline().fit(train),
-        "U-AutoRec (seed)": AutoRec("user", studies.book_config(settings, "u-autorec"),
-                                    seed=settings.seed, verbose=0).fit(train),
-        "I-AutoRec (paper)": AutoRec("item", studies.book_config(settings, "i-autorec"),
-                                     seed=settings.seed, verbose=0).fit(train),
-    }
+    models = studies.chapter_models(settings, train)
     table = studies.model_comparison(test, models)
     assert table.loc["global mean", "rmse"] == pytest.approx(1.3173, abs=EXACT)
     assert table.loc["user + item bias", "rmse"] == pytest.approx(1.1928, abs=EXACT)
