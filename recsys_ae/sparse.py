@@ -362,9 +362,14 @@ class SparseAutoRec(AutoRec):
             ``config.epochs`` epochs.
         """
         cfg = self.config
+        if cfg.lr_schedule != "constant" and self._lazy_exact:
+            raise ValueError("objective='seed' with SGD catches skipped rows up with a table "
+                             "built for one constant learning rate; use "
+                             "lr_schedule='constant' or objective='fast'")
         self._shift = self._fit_data(train, index)
         n_rows, n_cols = self.train_matrix_.shape
         self.steps_per_epoch_ = math.ceil(n_rows / cfg.batch_size)
+        self._total_steps = total_steps or cfg.epochs * self.steps_per_epoch_
         self._given_initial = initial_weights
         self._model = None
         dtype = tf.as_dtype(cfg.dtype)
@@ -402,7 +407,7 @@ class SparseAutoRec(AutoRec):
                                               trainable=False)
             self._bias_powers = tf.Variable(tf.zeros((1, 4), dtype), shape=[None, 4],
                                             trainable=False)
-            self._grow_tables(total_steps or cfg.epochs * self.steps_per_epoch_)
+            self._grow_tables(self._total_steps)
         self._dropout_rng = np.random.default_rng((self.seed, 7919))
         self._build_functions()
         return self
@@ -423,7 +428,8 @@ class SparseAutoRec(AutoRec):
         cfg = self.config
         dtype = tf.as_dtype(cfg.dtype)
         W, b, Vt, c = self._params
-        lr, mom, l2 = cfg.learning_rate, cfg.momentum, cfg.l2
+        base_lr, mom, l2 = cfg.learning_rate, cfg.momentum, cfg.l2
+        cosine, total_steps = cfg.lr_schedule == "cosine", self._total_steps
         vec_i = tf.TensorSpec([None], tf.int32)
         vec_f = tf.TensorSpec([None], dtype)
         scalar_i = tf.TensorSpec([], tf.int32)
@@ -440,6 +446,10 @@ class SparseAutoRec(AutoRec):
 
         @tf.function(input_signature=[vec_i, vec_i, vec_f, vec_f, scalar_i, scalar_i])
         def train_step(row_of, cols, inputs, targets, n_rows, step):
+            lr = base_lr
+            if cosine:  # keras.optimizers.schedules.CosineDecay at 0-based step `step`
+                done = tf.cast(tf.minimum(step, total_steps), dtype) / total_steps
+                lr = base_lr * 0.5 * (1.0 + tf.cos(np.pi * done))
             uniq, pos = tf.unique(cols)
             if lazy_exact:
                 k = step - tf.gather(self._last, uniq)

@@ -141,3 +141,18 @@ def test_train_matrix_layout(small_ratings):
     model = AutoRec("item", TINY, verbose=0).fit(small_ratings)
     expected = rating_matrix(small_ratings, model.index_, by="item")
     assert (model.train_matrix_ != expected).nnz == 0
+
+
+def test_cosine_schedule_halves_the_step_midway_and_ends_at_zero(small_ratings):
+    # (1 + cos(pi t / T)) / 2 by hand: t = 0 -> 1, t = T/2 -> 1/2, t = T -> 0
+    cfg = AutoRecConfig(**{**TINY.__dict__, "lr_schedule": "cosine"})
+    schedule = AutoRec("user", cfg)._optimizer(total_steps=10)._learning_rate
+    assert [float(schedule(t)) for t in (0, 5, 10)] == pytest.approx([0.01, 0.005, 0.0])
+    model = AutoRec("user", cfg, seed=0, verbose=0).fit(small_ratings)
+    steps = cfg.epochs * int(np.ceil(model.train_matrix_.shape[0] / cfg.batch_size))
+    assert int(model.model_.optimizer.iterations) == steps
+    assert float(model.model_.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        AutoRecConfig(lr_schedule="step")
+    with pytest.raises(ValueError, match="total_steps"):
+        AutoRec("user", cfg)._optimizer()

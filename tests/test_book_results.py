@@ -44,9 +44,9 @@ def test_full_run_record_is_inside_the_single_seed_bands():
     u1 = results.FULL_RUN_RMSE["u1"]
     assert I_AUTOREC_BAND[0] <= u1["I-AutoRec"][0] <= I_AUTOREC_BAND[1]
     assert U_AUTOREC_BAND[0] <= u1["U-AutoRec"][0] <= U_AUTOREC_BAND[1]
-    # the order the chapter states: I-AutoRec < MF < bias < U-AutoRec < global mean on u1
+    # the order the chapters state: I-AutoRec < MF < U-AutoRec < bias < global mean on u1
     order = sorted(u1, key=lambda name: u1[name][0])
-    assert order == ["I-AutoRec", "biased MF", "user + item bias", "U-AutoRec", "global mean"]
+    assert order == ["I-AutoRec", "biased MF", "U-AutoRec", "user + item bias", "global mean"]
     folds = results.FULL_RUN_RMSE["u1-u5"]
     assert all(std > 0 for _, std in folds.values())
 
@@ -109,9 +109,9 @@ def test_chapter4_rating_rows(table):
     assert rmse["biased MF"] == pytest.approx(0.9256, abs=0.003)
     assert mae["biased MF"] == pytest.approx(0.7295, abs=0.003)
     assert rmse["biased MF"] < rmse["user + item bias"] - 0.02
-    # quick mode: AutoRec for QUICK_EPOCHS epochs (measured 0.9473 and 1.0171)
-    assert rmse["I-AutoRec"] == pytest.approx(0.947, abs=0.02)
-    assert rmse["U-AutoRec"] == pytest.approx(1.017, abs=0.05)
+    # quick mode: AutoRec for QUICK_EPOCHS epochs (measured 0.9187 and 1.0212)
+    assert rmse["I-AutoRec"] == pytest.approx(0.919, abs=0.02)
+    assert rmse["U-AutoRec"] == pytest.approx(1.021, abs=0.05)
     assert rmse["I-AutoRec"] < rmse["U-AutoRec"]
     assert (table.loc[table["section"] == "rating", "n_cold"].iloc[:6] == 32).all()
 
@@ -134,8 +134,8 @@ def test_chapter4_topn_rows(table):
     assert round(ease["coverage@10"] * 1650) == pytest.approx(250, abs=5)
     assert ease["pop_share@10"] == pytest.approx(0.324, abs=0.01)
     assert ease["coverage@10"] > pop["coverage@10"]
-    # ranking by predicted rating: I-AutoRec (quick, measured 0.161) and MF (0.009)
-    assert topn.loc["I-AutoRec", "ndcg@10"] == pytest.approx(0.161, abs=0.06)
+    # ranking by predicted rating: I-AutoRec (quick, measured 0.185) and MF (0.009)
+    assert topn.loc["I-AutoRec", "ndcg@10"] == pytest.approx(0.185, abs=0.06)
     assert topn.loc["biased MF", "ndcg@10"] < 0.05
     assert (topn["pop_share@10"].drop("popularity") < pop["pop_share@10"]).all()
 

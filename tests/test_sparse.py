@@ -92,18 +92,22 @@ def test_loss_and_gradients_equal_the_dense_keras_formulation(ratings, kind):
         np.testing.assert_allclose(g_sparse, g_dense, rtol=0, atol=1e-9 * scale)
 
 
-@pytest.mark.parametrize("optimizer,momentum", [("sgd", 0.9), ("sgd", 0.0), ("adam", 0.0)])
-def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, momentum):
+@pytest.mark.parametrize("optimizer,momentum,schedule", [
+    ("sgd", 0.9, "constant"), ("sgd", 0.0, "constant"), ("adam", 0.0, "constant"),
+    ("adam", 0.0, "cosine")])
+def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, momentum,
+                                                            schedule):
     # several epochs of several batches: columns skip steps, so the catch-up A^k is exercised.
     # The dense reference is AutoRec's Keras model stepped with train_on_batch on the same
     # batches in the same order (Model.fit on a PyDataset fetches batch 0 first to peek).
     # float32: Keras cannot add a float64 model's L2 losses.
     cfg = config(optimizer=optimizer, momentum=momentum, dtype="float32",
-                 learning_rate=0.01 if optimizer == "adam" else 0.05)
+                 learning_rate=0.01 if optimizer == "adam" else 0.05, lr_schedule=schedule)
     sparse = SparseAutoRec("user", cfg, seed=2, verbose=0, objective="seed").fit(ratings)
     builder = AutoRec("user", cfg, seed=2)
     dense = builder.build(sparse.train_matrix_.shape[1])
-    dense.compile(optimizer=builder._optimizer(), loss=MaskedMSE())
+    dense.compile(optimizer=builder._optimizer(cfg.epochs * sparse.steps_per_epoch_),
+                  loss=MaskedMSE())
     matrix, shift = sparse.train_matrix_, sparse.mean_
     order_rng = np.random.default_rng(2)
     order = np.arange(matrix.shape[0])
@@ -116,6 +120,12 @@ def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, 
         order_rng.shuffle(order)
     for a, b in zip(sparse.get_weights(), dense.get_weights()):
         np.testing.assert_allclose(a, b, rtol=0, atol=5e-6)
+
+
+def test_exact_sgd_objective_refuses_a_learning_rate_schedule(ratings):
+    cfg = config(optimizer="sgd", momentum=0.9, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="constant learning rate"):
+        SparseAutoRec("user", cfg, seed=0, verbose=0, objective="seed").fit(ratings)
 
 
 def test_one_step_from_given_weights_is_identical(ratings):
