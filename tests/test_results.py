@@ -111,3 +111,31 @@ def test_paper_l2_equivalent_matches_the_gradient_of_the_summed_objective():
     keras_style = np.mean(-2 * x * (y - w * x)) + 2 * l2 * w
     assert summed == pytest.approx(keras_style)
     assert results.paper_l2_equivalent(100, 80_000) == pytest.approx(6.25e-4)
+
+
+def test_validation_search_scores_the_validation_split_only(u1, monkeypatch, capsys):
+    from recsys_ae import cli, data
+    from recsys_ae.autorec import AutoRec, AutoRecConfig
+    from recsys_ae.preprocess import validation_split
+
+    train, _ = u1
+    # u1.test replaced by a value that fails if used: the search must never read it
+    monkeypatch.setattr(data, "load_canonical_split", lambda *a, **k: (train, None))
+    grid = ("tuned-user", ({"epochs": 2}, {"epochs": 2, "hidden_units": 20}))
+    got = results.validation_search("U-AutoRec", grid, seeds=(3,))
+    assert got["overrides"].tolist() == ["epochs=2", "epochs=2, hidden_units=20"]
+    assert (got["n_validation"] == 8_000).all() and (got["seed"] == 3).all()
+    # the first row again, by hand: fit on the 90 %, RMSE of clipped predictions
+    fit, val = validation_split(train, 0.1, seed=0)
+    model = AutoRec("user", AutoRecConfig.preset("tuned-user", epochs=2), seed=3,
+                    verbose=0).fit(fit)
+    pred = model.predict(val["user"].to_numpy(), val["item"].to_numpy())
+    assert got["val_rmse"].iloc[0] == pytest.approx(rmse(val["rating"], pred), abs=1e-6)
+    assert pred.min() >= 1 and pred.max() <= 5
+    # the command line prints the same table
+    monkeypatch.setitem(results.TUNING_GRID, "U-AutoRec", grid)
+    assert cli.main(["tune", "--model", "u-autorec", "--seeds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "8,000 ratings; u1.test not read" in out and "hidden_units=20" in out
+    with pytest.raises(ValueError, match="model"):
+        results.validation_search("EASE")
