@@ -99,7 +99,8 @@ def load_autorec(path):
     for name in ("model.keras", "autorec.json", "train_matrix.npz"):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name} not found: is {folder} a folder written "
-                                    "by recsys_ae.persist.save_autorec?")
+                                    "by 'python -m recsys_ae train --save' (or "
+                                    "recsys_ae.persist.save_autorec)?")
     meta = json.loads((folder / "autorec.json").read_text())
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"unsupported format_version {meta.get('format_version')!r}; "

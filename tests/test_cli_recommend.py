@@ -46,3 +46,13 @@ def test_recommend_with_a_missing_model_is_a_one_line_error(tmp_path, capsys):
 def test_results_subcommand_parses_its_options():
     args = cli.build_parser().parse_args(["results", "--quick", "--out", "r.csv"])
     assert args.command == "results" and args.quick and args.out == "r.csv"
+
+
+def test_a_preset_tuned_for_the_other_model_gets_a_note(shared_data, capsys):
+    assert cli.main(["train", "--dataset", "ml-100k", "--model", "u-autorec", "--preset",
+                     "tuned", "--epochs", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "preset 'tuned' was chosen for i-autorec" in err and "use tuned-user" in err
+    assert cli.main(["train", "--dataset", "ml-100k", "--preset", "tuned", "--epochs", "1",
+                     "--quiet"]) == 0
+    assert "was chosen for" not in capsys.readouterr().err

@@ -136,6 +136,7 @@ def test_validation_search_scores_the_validation_split_only(u1, monkeypatch, cap
     monkeypatch.setitem(results.TUNING_GRID, "U-AutoRec", grid)
     assert cli.main(["tune", "--model", "u-autorec", "--seeds", "3"]) == 0
     out = capsys.readouterr().out
-    assert "8,000 ratings; u1.test not read" in out and "hidden_units=20" in out
+    assert "8,000 validation ratings" in out and "u1.test not read" in out
+    assert "hidden_units=20" in out and out.count("<- lowest") == 1
     with pytest.raises(ValueError, match="model"):
         results.validation_search("EASE")
