@@ -28,17 +28,19 @@ Collaborative Filtering". WWW 2015 Companion, pp. 111-112.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 import keras
 import numpy as np
 import pandas as pd
 
+from recsys_ae.base import RatingPredictor, _check_seed
+from recsys_ae.configs import AUTOREC_PRESETS, AutoRecConfig, resolve_config
 from recsys_ae.preprocess import IdIndex, rating_matrix
 from recsys_ae.training import MaskedMSE, MaskedRMSE, RowBatches, dense_rows
 
 __all__ = ["AutoRecConfig", "PRESETS", "AutoRec", "KernelL2"]
+
+#: Named configurations (the same dict as :data:`recsys_ae.configs.AUTOREC_PRESETS`).
+PRESETS = AUTOREC_PRESETS
 
 
 @keras.saving.register_keras_serializable(package="recsys_ae")
@@ -56,139 +58,7 @@ class KernelL2(keras.regularizers.L2):
 
 
 
-@dataclass(frozen=True)
-class AutoRecConfig:
-    """Hyperparameters of an AutoRec model.
-
-    Parameters
-    ----------
-    hidden_units : int
-        Width of the hidden layer (the "code").
-    activation : str
-        Encoder activation ``g`` (a Keras activation name).
-    output_activation : str
-        Decoder activation ``f``; ``"linear"`` (identity) in the paper.
-    dropout : float in [0, 1)
-        Dropout rate applied to the input row during training (the seed uses
-        0.7; the paper uses none).
-    l2 : float
-        Coefficient of the L2 penalty ``l2 * (||W||^2 + ||V||^2)`` added to the
-        mean masked squared error of each batch (Keras ``L2`` regulariser).
-    optimizer : {"sgd", "adam"}
-    learning_rate : float
-        Step size (the peak one under ``lr_schedule="cosine"``).
-    lr_schedule : {"constant", "cosine"}
-        ``"constant"``: the same step size throughout. ``"cosine"``: the step
-        size of optimizer step ``t`` (0-based) of a run of ``T`` steps is
-        ``learning_rate * (1 + cos(pi * t / T)) / 2``, falling smoothly to 0
-        by the last epoch (Loshchilov & Hutter 2017, SGDR, without restarts;
-        Keras ``CosineDecay``). Large steps early, small steps late: the run
-        ends near a minimum instead of rattling around it.
-    momentum : float
-        SGD momentum (ignored by Adam).
-    batch_size : int
-        Rows per batch.
-    epochs : int
-    centre : bool
-        Subtract the global training mean from every observed rating, in the
-        input and the target, and add it back when predicting (the seed's
-        choice). When False the rows hold raw ratings with 0 for "not
-        rated" (the paper's choice). Centring has a cost for the *input*: a
-        rating equal to the mean becomes 0.0, the same number as "not
-        rated", so the encoder can no longer tell them apart (the loss still
-        counts it, since the mask comes from the sparse structure).
-    dtype : {"float32", "float64"}
-        Precision of weights and arithmetic.
-    """
-
-    hidden_units: int = 500
-    activation: str = "sigmoid"
-    output_activation: str = "linear"
-    dropout: float = 0.0
-    l2: float = 0.0
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"
-    momentum: float = 0.0
-    batch_size: int = 64
-    epochs: int = 30
-    centre: bool = True
-    dtype: str = "float32"
-
-    def __post_init__(self):
-        if self.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', "
-                             f"got {self.lr_schedule!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        for name in ("hidden_units", "batch_size", "epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> AutoRecConfig:
-        """A named configuration from :data:`PRESETS`, with fields overridden.
-
-        Raises
-        ------
-        ValueError
-            If ``name`` is not a preset or an override is not a field.
-        """
-        if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(overrides) - fields
-        if unknown:
-            raise ValueError(f"unknown AutoRecConfig field(s) {sorted(unknown)}")
-        return dataclasses.replace(PRESETS[name], **overrides)
-
-
-#: Named configurations.
-#:
-#: ``"seed"`` is the student notebook's U-AutoRec: 700 tanh units, input
-#: dropout 0.7, L2 1e-4, SGD with learning rate 0.08 and momentum 0.9, batch
-#: 128, 20 epochs.
-#:
-#: ``"paper"`` follows Sedhain et al. (2015): 500 sigmoid hidden units, an
-#: identity output, no dropout, raw (uncentred) ratings and an L2 penalty.
-#: The paper minimises a *summed* squared error with L-BFGS / RProp over the whole matrix; with a
-#: per-batch *mean* loss and Adam, its penalty weight is rescaled, and the
-#: value here was chosen on a validation split carved from MovieLens 100K's
-#: ``u1.base`` (never on ``u1.test``).
-PRESETS: dict[str, AutoRecConfig] = {
-    "seed": AutoRecConfig(hidden_units=700, activation="tanh", output_activation="linear",
-                          dropout=0.7, l2=1e-4, optimizer="sgd", learning_rate=0.08,
-                          momentum=0.9, batch_size=128, epochs=20, centre=True),
-    "paper": AutoRecConfig(hidden_units=500, activation="sigmoid", output_activation="linear",
-                           dropout=0.0, l2=1e-3, optimizer="adam", learning_rate=1e-3,
-                           momentum=0.0, batch_size=256, epochs=60, centre=False),
-}
-
-#: ``"tuned"`` (I-AutoRec) and ``"tuned-user"`` (U-AutoRec): the ``"paper"`` preset with the
-#: fields chosen on a 10 % validation split of MovieLens 100K ``u1.base``
-#: (``preprocess.validation_split(seed=0)``; ``u1.test`` never read). The search is
-#: ``recsys_ae.results.TUNING_GRID``, rerun by ``python -m recsys_ae tune``; its validation RMSE
-#: (clipped, cold pairs at the global mean, seed 0, 2026-11-29):
-#:
-#: * I-AutoRec: input dropout 0.5, Adam with peak learning rate 3e-2 on a cosine schedule, 100
-#:   epochs: 0.8900 (seeds 1, 2: 0.8900, 0.8906). The previous preset (constant 1e-3, dropout
-#:   0.2, 60 epochs): 0.9037. Cosine without dropout, peak 3e-3 / 1e-2, 60 epochs: 0.8984 /
-#:   0.9043; peak 3e-3 / 1e-2 with dropout 0.5: 0.8931 / 0.8919; dropout 0.4 / 0.6: 0.8899 (a
-#:   tie) / 0.8911; L2 5e-4 / 2e-3: 0.8936 / 0.9041; 700 / 1000 hidden units: 0.8904 / 0.8911;
-#:   batch 128 / 512: 0.8933 / 0.8915; 150 epochs: 0.8920; tanh hidden units: 0.9149.
-#: * U-AutoRec: Adam with peak learning rate 1e-2 on a cosine schedule, 60 epochs, no dropout:
-#:   0.9381. Previous preset (constant 3e-3, 45 epochs): 0.9461; peak 3e-2 with dropout 0.5,
-#:   100 epochs: 0.9387; peak 3e-3 with dropout 0.3, 100 epochs: 0.9424.
-PRESETS["tuned"] = dataclasses.replace(PRESETS["paper"], dropout=0.5, learning_rate=3e-2,
-                                       lr_schedule="cosine", epochs=100)
-PRESETS["tuned-user"] = dataclasses.replace(PRESETS["paper"], learning_rate=1e-2,
-                                            lr_schedule="cosine", epochs=60)
-
-
-class AutoRec:
+class AutoRec(RatingPredictor):
     """U-AutoRec or I-AutoRec with a scikit-learn-like ``fit`` / ``predict``.
 
     Parameters
@@ -197,8 +67,8 @@ class AutoRec:
         ``"item"`` for I-AutoRec (rows of the rating matrix are items),
         ``"user"`` for U-AutoRec (rows are users).
     config : AutoRecConfig or str, optional
-        Hyperparameters, or the name of a preset. Default: the ``"paper"``
-        preset.
+        Hyperparameters, or the name of a preset (:data:`PRESETS`). Default:
+        the ``"paper"`` preset.
     seed : int
         The one seed for weight initialisation, dropout masks and batch
         order. Two fits with the same seed, data and configuration give the
@@ -226,23 +96,29 @@ class AutoRec:
         cells, no L2 term, in stars); with validation data also ``val_loss``
         and ``val_rmse`` (the held-out ratings, predicted from training
         inputs, unclipped).
-    n_cold_ : int
-        Pairs in the last ``predict`` that used the cold-start fallback.
+
+    Notes
+    -----
+    Cold start: a pair whose user or item was not in the training data gets the
+    global training mean ``mean_`` (:meth:`cold_pairs` says which pairs).
     """
 
+    Config = AutoRecConfig
+    PRESETS = AUTOREC_PRESETS
+
     def __init__(self, kind: str = "item", config: AutoRecConfig | str | None = None, *,
-                 seed: int = 0, verbose="auto"):
+                 seed: int = 0, verbose="auto", **overrides):
         if kind not in ("item", "user"):
             raise ValueError(f"kind must be 'item' (I-AutoRec) or 'user' (U-AutoRec), "
                              f"got {kind!r}")
-        if config is None:
-            config = PRESETS["paper"]
-        elif isinstance(config, str):
-            config = AutoRecConfig.preset(config)
         self.kind = kind
-        self.config = config
-        self.seed = int(seed)
+        self.config = resolve_config(AutoRecConfig, AUTOREC_PRESETS,
+                                     "paper" if config is None else config, overrides)
+        self.seed = _check_seed(seed)
         self.verbose = verbose
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind!r}, {self.config!r}, seed={self.seed})"
 
     @property
     def name(self) -> str:
@@ -382,40 +258,39 @@ class AutoRec:
         out = keras.ops.convert_to_numpy(self.model_(x, training=False))
         return out.astype(np.float64) + shift
 
-    def predict(self, users, items, *, chunk_rows: int | None = None) -> np.ndarray:
-        """Predict ratings for (user, item) pairs from the training ratings alone.
-
-        Parameters
-        ----------
-        users, items : sequence of str, length n
-            IDs as in the ratings frame.
-        chunk_rows : int, optional
-            Distinct rows computed at a time, which bounds memory (default:
-            :attr:`PREDICT_CHUNK_ROWS`).
-
-        Returns
-        -------
-        ndarray of float64, shape (n,)
-            Reconstructed entries plus the global mean, clipped to
-            ``rating_range_``. **Cold start:** a pair whose user or item was
-            not in the training data gets the global training mean
-            ``mean_``; ``n_cold_`` counts such pairs.
-        """
-        if len(users) != len(items):
-            raise ValueError(f"users ({len(users)}) and items ({len(items)}) differ in length")
-        user_rows = self.index_.user_rows(users)
-        item_cols = self.index_.item_cols(items)
+    def _predict_known(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        """Reconstructed entries (mean added back when centred, unclipped) at known pairs."""
         rows, cols = (user_rows, item_cols) if self.kind == "user" else (item_cols, user_rows)
-        known = (rows >= 0) & (cols >= 0)
-        self.n_cold_ = int((~known).sum())
-        pred = np.full(len(rows), self.mean_, dtype=np.float64)
-        if known.any():
-            shift = self.mean_ if self.config.centre else 0.0
-            pred[known] = self._pair_outputs(rows[known], cols[known],
-                                             chunk_rows or self.PREDICT_CHUNK_ROWS) + shift
-        return np.clip(pred, *self.rating_range_)
+        shift = self.mean_ if self.config.centre else 0.0
+        return self._pair_outputs(rows, cols, self.PREDICT_CHUNK_ROWS) + shift
 
-    #: Rows reconstructed at a time by :meth:`predict` (``chunk_rows * n_columns`` floats).
+    def _seen_matrix(self):
+        """The training pairs, users x items (the training matrix, transposed for I-AutoRec)."""
+        seen = getattr(self, "_seen_cache", None)
+        if seen is None or seen[0] is not self.train_matrix_:
+            m = self.train_matrix_
+            seen = (m, m.tocsr() if self.kind == "user" else m.T.tocsr())
+            self._seen_cache = seen
+        return seen[1]
+
+    def _score_rows(self, user_rows: np.ndarray) -> np.ndarray:
+        """Reconstructed ratings (unclipped) of every item for some users.
+
+        U-AutoRec reconstructs the users' rows. I-AutoRec's user is a *column*: every
+        item row is reconstructed, a block of rows at a time (at most
+        ``SCORE_BLOCK_BYTES`` of output), and the users' columns are kept.
+        """
+        if self.kind == "user":
+            return self.reconstruct(np.asarray(user_rows))
+        n_items, n_users = self.train_matrix_.shape
+        out = np.empty((len(user_rows), n_items))
+        step = max(1, int(self.SCORE_BLOCK_BYTES // (8 * max(1, n_users))))
+        for lo in range(0, n_items, step):
+            hi = min(n_items, lo + step)
+            out[:, lo:hi] = self.reconstruct(np.arange(lo, hi))[:, user_rows].T
+        return out
+
+    #: Rows reconstructed at a time by ``predict`` (``chunk_rows * n_columns`` floats).
     PREDICT_CHUNK_ROWS = 256
 
     def _pair_outputs(self, rows: np.ndarray, cols: np.ndarray, chunk_rows: int) -> np.ndarray:

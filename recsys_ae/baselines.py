@@ -6,11 +6,10 @@
   Koren (2010), section 2.1, fitted the way Surprise's ``BaselineOnly`` does
   (``method="als"``: ``reg_i=10``, ``reg_u=15``, 10 sweeps).
 
-Both follow the package's model interface: ``fit(train)`` takes a ratings
-frame with columns ``user``, ``item``, ``rating``; ``predict(users, items)``
-takes two equal-length sequences of string IDs and returns float64 ratings
-clipped to the training rating range. Unknown users or items get a bias of 0
-(the cold-start fallback), and ``n_cold_`` counts them after each predict.
+Both are :class:`~recsys_ae.base.RatingPredictor` s: ``fit(train)`` takes a
+ratings frame with columns ``user``, ``item``, ``rating``; ``predict(users,
+items)`` takes two equal-length sequences of string IDs and returns float64
+ratings clipped to the training rating range; ``recommend(user, k)`` ranks.
 
 References
 ----------
@@ -24,7 +23,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GlobalMean", "BiasBaseline"]
+from recsys_ae.base import RatingPredictor
+from recsys_ae.configs import BiasConfig, GlobalMeanConfig
+from recsys_ae.preprocess import IdIndex
+
+__all__ = ["GlobalMean", "BiasBaseline", "BiasConfig", "GlobalMeanConfig", "fit_biases"]
 
 
 def _check_frame(train: pd.DataFrame) -> None:
@@ -36,34 +39,82 @@ def _check_frame(train: pd.DataFrame) -> None:
         raise ValueError("cannot fit on an empty ratings frame")
 
 
-class GlobalMean:
+def _fit_index(train: pd.DataFrame, index: IdIndex | None) -> IdIndex:
+    return IdIndex.fit(train) if index is None else index
+
+
+class GlobalMean(RatingPredictor):
     """Predict the mean training rating for every (user, item) pair.
+
+    Parameters
+    ----------
+    config : None or GlobalMeanConfig
+        No hyperparameters.
 
     Attributes
     ----------
+    index_ : IdIndex
     mean_ : float
         Mean of the training ratings.
-    n_cold_ : int
-        Always 0: the global mean needs no user or item.
+    rating_range_ : (float, float)
     """
 
     name = "global mean"
+    Config = GlobalMeanConfig
 
-    def fit(self, train: pd.DataFrame) -> GlobalMean:
-        """Fit on a ratings frame (columns ``user``, ``item``, ``rating``)."""
+    def fit(self, train: pd.DataFrame, *, index: IdIndex | None = None) -> GlobalMean:
+        """Fit on a ratings frame (columns ``user``, ``item``, ``rating``); return ``self``."""
         _check_frame(train)
-        self.mean_ = float(train["rating"].mean())
+        self.index_ = _fit_index(train, index)
+        r = train["rating"].to_numpy(dtype=np.float64)
+        self.mean_ = float(r.mean())
+        self.rating_range_ = (float(r.min()), float(r.max()))
+        self._remember_seen(train)
         return self
 
-    def predict(self, users, items) -> np.ndarray:
-        """Return ``mean_`` for each pair; shape ``(len(users),)``, float64."""
-        if len(users) != len(items):
-            raise ValueError(f"users ({len(users)}) and items ({len(items)}) differ in length")
-        self.n_cold_ = 0
-        return np.full(len(users), self.mean_, dtype=np.float64)
+    def _predict_known(self, user_rows, item_cols) -> np.ndarray:
+        return np.full(len(user_rows), self.mean_, dtype=np.float64)
+
+    def _score_rows(self, user_rows) -> np.ndarray:
+        return np.full((len(user_rows), self.index_.n_items), self.mean_)
 
 
-class BiasBaseline:
+def fit_biases(rows: np.ndarray, cols: np.ndarray, r: np.ndarray, shape: tuple[int, int],
+               reg_user: float, reg_item: float, n_sweeps: int
+               ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Regularised user and item biases by alternating exact minimisation.
+
+    Parameters
+    ----------
+    rows, cols : ndarray of int, shape (n,)
+        User row and item column of each rating.
+    r : ndarray of float64, shape (n,)
+        Ratings.
+    shape : (n_users, n_items)
+    reg_user, reg_item : float
+    n_sweeps : int
+
+    Returns
+    -------
+    mu : float
+        Global mean.
+    b_u : ndarray of float64, shape (n_users,)
+    b_i : ndarray of float64, shape (n_items,)
+        Each sweep sets ``b_i = sum_u (r_ui - mu - b_u) / (reg_item + |R(i)|)``, then
+        ``b_u`` likewise (Koren 2010, section 2.1; Surprise's ``BaselineOnly`` ALS).
+    """
+    mu = float(r.mean())
+    n_u = np.bincount(rows, minlength=shape[0])
+    n_i = np.bincount(cols, minlength=shape[1])
+    b_u = np.zeros(shape[0])
+    b_i = np.zeros(shape[1])
+    for _ in range(n_sweeps):
+        b_i = np.bincount(cols, r - mu - b_u[rows], shape[1]) / (reg_item + n_i)
+        b_u = np.bincount(rows, r - mu - b_i[cols], shape[0]) / (reg_user + n_u)
+    return mu, b_u, b_i
+
+
+class BiasBaseline(RatingPredictor):
     """Global mean plus regularised user and item biases.
 
     The prediction is ``r_hat(u, i) = mu + b_u + b_i`` (Koren 2010, eq. 1). The
@@ -71,76 +122,58 @@ class BiasBaseline:
 
         sum over observed (r_ui - mu - b_u - b_i)^2 + reg_user * sum b_u^2 + reg_item * sum b_i^2
 
-    by alternating exact minimisation: each sweep sets every item bias, then
-    every user bias, to its closed-form optimum given the other
-    (``b_i = sum_u (r_ui - mu - b_u) / (reg_item + |R(i)|)``, and likewise for
-    ``b_u``), as Surprise's ``BaselineOnly(bsl_options={"method": "als"})``.
+    by alternating exact minimisation (:func:`fit_biases`), as Surprise's
+    ``BaselineOnly(bsl_options={"method": "als"})``.
 
     Parameters
     ----------
-    reg_user : float, default 15
-        Shrinkage of user biases towards 0 (in units of "pseudo-ratings").
-    reg_item : float, default 10
-        Shrinkage of item biases.
-    n_sweeps : int, default 10
-        Alternating sweeps.
+    config : None, str or BiasConfig
+        Default: ``reg_user=15``, ``reg_item=10``, ``n_sweeps=10``.
+    **overrides
+        Fields of :class:`~recsys_ae.configs.BiasConfig`.
 
     Attributes
     ----------
+    index_ : IdIndex
     mean_ : float
-    user_bias_ : pandas.Series, indexed by user ID
-    item_bias_ : pandas.Series, indexed by item ID
+    user_bias_ : ndarray of float64, shape (n_users,)
+        Indexed like ``index_.users``.
+    item_bias_ : ndarray of float64, shape (n_items,)
     rating_range_ : (float, float)
         Smallest and largest training rating; predictions are clipped to it.
-    n_cold_ : int
-        Pairs in the last ``predict`` whose user or item was not in training.
+
+    Notes
+    -----
+    Cold start: an unknown user or item contributes a bias of 0, so an unknown user
+    gets ``mu + b_i`` and an unknown item ``mu + b_u``.
     """
 
     name = "user + item bias"
+    Config = BiasConfig
 
-    def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, n_sweeps: int = 10):
-        self.reg_user = reg_user
-        self.reg_item = reg_item
-        self.n_sweeps = n_sweeps
-
-    def fit(self, train: pd.DataFrame) -> BiasBaseline:
+    def fit(self, train: pd.DataFrame, *, index: IdIndex | None = None) -> BiasBaseline:
         """Fit the biases on a ratings frame (columns ``user``, ``item``, ``rating``)."""
         _check_frame(train)
-        u_codes, users = pd.factorize(train["user"])
-        i_codes, items = pd.factorize(train["item"])
+        self.index_ = _fit_index(train, index)
+        rows, cols, known = self.index_.encode(train)
+        if not known.all():
+            raise ValueError(f"{int((~known).sum())} training pairs have IDs missing "
+                             "from the index")
         r = train["rating"].to_numpy(dtype=np.float64)
-        mu = r.mean()
-        n_u = np.bincount(u_codes, minlength=len(users))
-        n_i = np.bincount(i_codes, minlength=len(items))
-        b_u = np.zeros(len(users))
-        b_i = np.zeros(len(items))
-        for _ in range(self.n_sweeps):
-            b_i = np.bincount(i_codes, r - mu - b_u[u_codes], len(items)) / (self.reg_item + n_i)
-            b_u = np.bincount(u_codes, r - mu - b_i[i_codes], len(users)) / (self.reg_user + n_u)
-        self.mean_ = float(mu)
-        self.user_bias_ = pd.Series(b_u, index=pd.Index(users, name="user"))
-        self.item_bias_ = pd.Series(b_i, index=pd.Index(items, name="item"))
+        cfg = self.config
+        self.mean_, self.user_bias_, self.item_bias_ = fit_biases(
+            rows, cols, r, (self.index_.n_users, self.index_.n_items),
+            cfg.reg_user, cfg.reg_item, cfg.n_sweeps)
         self.rating_range_ = (float(r.min()), float(r.max()))
+        self._remember_seen(train)
         return self
 
-    def predict(self, users, items) -> np.ndarray:
-        """Predict ratings for pairs of IDs.
+    def _predict_known(self, user_rows, item_cols) -> np.ndarray:
+        return self.mean_ + self.user_bias_[user_rows] + self.item_bias_[item_cols]
 
-        Parameters
-        ----------
-        users, items : sequence of str, length n
+    def _predict_cold(self, user_rows, item_cols) -> np.ndarray:
+        return (self.mean_ + np.where(user_rows >= 0, self.user_bias_[user_rows], 0.0)
+                + np.where(item_cols >= 0, self.item_bias_[item_cols], 0.0))
 
-        Returns
-        -------
-        ndarray of float64, shape (n,)
-            ``mu + b_u + b_i`` clipped to ``rating_range_``; an unknown user or
-            item contributes a bias of 0.
-        """
-        if len(users) != len(items):
-            raise ValueError(f"users ({len(users)}) and items ({len(items)}) differ in length")
-        b_u = self.user_bias_.reindex(pd.Index(users))
-        b_i = self.item_bias_.reindex(pd.Index(items))
-        cold = b_u.isna().to_numpy() | b_i.isna().to_numpy()
-        self.n_cold_ = int(cold.sum())
-        pred = self.mean_ + b_u.fillna(0.0).to_numpy() + b_i.fillna(0.0).to_numpy()
-        return np.clip(pred, *self.rating_range_)
+    def _score_rows(self, user_rows) -> np.ndarray:
+        return self.mean_ + self.user_bias_[user_rows][:, None] + self.item_bias_[None, :]

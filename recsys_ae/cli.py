@@ -1,7 +1,7 @@
-"""Command line: ``python -m recsys_ae train | recommend | results``.
+"""Command line: ``python -m recsys_ae train | recommend | tune | results``.
 
-``train`` loads a dataset, cleans, filters and splits it, trains an AutoRec
-model and prints its test RMSE and MAE next to the global-mean and bias
+``train`` loads a dataset, cleans, filters and splits it, trains a rating
+model of the registry (AutoRec by default) and prints its test RMSE and MAE next to the global-mean and bias
 baselines on the same split. ``--json`` adds the same as one JSON object on the
 last line; ``--save PATH`` keeps the trained model (:mod:`recsys_ae.persist`).
 
@@ -33,8 +33,9 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m recsys_ae``."""
+    from recsys_ae.configs import AUTOREC_PRESETS, PRESET_ALIASES
     from recsys_ae.data import DATASETS
-    from recsys_ae.experiment import MODELS
+    from recsys_ae.registry import model_names
 
     parser = _OneLineParser(
         prog="python -m recsys_ae", allow_abbrev=False,
@@ -42,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recsys_ae {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     train = sub.add_parser(
-        "train", allow_abbrev=False, help="train and evaluate an AutoRec model against baselines",
-        description="Load a dataset, filter and split it, train an AutoRec model, and print "
+        "train", allow_abbrev=False, help="train and evaluate a model (AutoRec by default) "
+                                          "against baselines",
+        description="Load a dataset, filter and split it, train a model, and print "
                     "its test RMSE/MAE next to the global-mean and user+item bias baselines "
                     "on the same split.")
     train.add_argument("--dataset", default="amazon-beauty", choices=sorted(DATASETS),
@@ -51,16 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dataset: %(choices)s (default: %(default)s, the seed notebook's "
                             "ratings_Beauty.csv; 'synthetic' is a generated Beauty-shaped "
                             "stand-in that works offline)")
-    train.add_argument("--model", default="i-autorec", choices=MODELS,
-                       help="I-AutoRec (rows are items) or U-AutoRec (rows are users, as in "
-                            "the seed notebook) (default: %(default)s)")
-    train.add_argument("--preset", default="paper", choices=PRESET_NAMES,
-                       help="hyperparameters: 'paper' (Sedhain et al. 2015: 500 sigmoid "
-                            "units, L2, Adam) or 'seed' (the notebook's 700 tanh units, "
-                            "dropout 0.7, SGD 0.08 with momentum 0.9); 'tuned' (for "
-                            "I-AutoRec) / 'tuned-user' (for U-AutoRec), chosen on a "
-                            "validation split of ML-100K u1.base "
-                            "(default: %(default)s)")
+    train.add_argument("--model", default="i-autorec", choices=model_names("rating"),
+                       help="i-autorec (rows are items), u-autorec (rows are users, as in "
+                            "the student notebook), or a baseline: biased-mf, bias, "
+                            "global-mean (default: %(default)s)")
+    train.add_argument("--preset", default=None,
+                       choices=[*AUTOREC_PRESETS, "default", *PRESET_ALIASES],
+                       help="AutoRec hyperparameters: 'paper' (Sedhain et al. 2015: 500 "
+                            "sigmoid units, L2, Adam; the default) or 'notebook' (the student "
+                            "notebook's 700 tanh units, dropout 0.7, SGD 0.08 with momentum "
+                            "0.9; formerly 'seed'); 'tuned' (for I-AutoRec) / 'tuned-user' "
+                            "(for U-AutoRec), chosen on a validation split of ML-100K u1.base. "
+                            "Baselines have one preset, 'default'")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="training epochs (default: the preset's)")
     train.add_argument("--seed", type=int, default=0,
@@ -72,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "holdout, or MovieLens 100K's canonical uN split (default: u1 for "
                             "ml-100k, random otherwise)")
     train.add_argument("--filter", default=None,
-                       help="'seed' (users with >1 item, then items with >1 user), 'none', or "
-                            "'kcore-K' (default: seed for Amazon and synthetic, none for "
-                            "MovieLens)")
+                       help="'one-pass' (users with >1 item, then items with >1 user, each "
+                            "counted once: the student notebook's rule), 'none', or 'kcore-K' "
+                            "(default: one-pass for Amazon and synthetic, none for MovieLens)")
     train.add_argument("--size", default="small", choices=("small", "full"),
                        help="size of the synthetic stand-in: small (tens of thousands of "
                             "ratings) or full (the seed's 2,023,070) (default: %(default)s)")
@@ -88,17 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true",
                        help="print no per-epoch progress (a Keras progress bar on a "
                             "terminal, one line per epoch when piped)")
-    train.add_argument("--path", default="auto", choices=("auto", "sparse", "dense"),
-                       help="training path: 'sparse' computes only at observed ratings (cost "
-                            "grows with ratings, not items), 'dense' is the seed's Keras "
-                            "formulation (every batch densified); 'auto' picks sparse for "
-                            "matrices under 1%% full, such as Amazon Beauty, and dense otherwise, "
-                            "such as MovieLens 100K (default: %(default)s)")
-    train.add_argument("--objective", default="auto", choices=("auto", "fast", "seed"),
-                       help="sparse path only: 'fast' applies L2 and momentum/Adam to the rows "
-                            "a batch touches; 'seed' keeps the seed's exact objective (L2 on "
-                            "all weights, full momentum; exact and cheap with SGD, slow with "
-                            "Adam); 'auto' is 'seed' for SGD and 'fast' for Adam "
+    train.add_argument("--backend", default="auto", choices=("auto", "sparse", "dense"),
+                       help="AutoRec's training backend: 'sparse' computes only at observed "
+                            "ratings (cost grows with ratings, not items), 'dense' is the "
+                            "student notebook's Keras formulation (every batch densified); "
+                            "'auto' picks sparse for matrices under 1%% full, such as Amazon "
+                            "Beauty, and dense otherwise, such as MovieLens 100K "
+                            "(default: %(default)s)")
+    train.add_argument("--path", dest="backend_alias", default=None,
+                       choices=("auto", "sparse", "dense"), help=argparse.SUPPRESS)
+    train.add_argument("--objective", default="auto",
+                       choices=("auto", "exact", "lazy", "fast", "seed"),
+                       help="sparse backend only: 'lazy' applies L2 and momentum/Adam to the "
+                            "rows a batch touches; 'exact' keeps the student notebook's exact "
+                            "objective (L2 on all weights, full momentum; exact and cheap with "
+                            "SGD, slow with Adam); 'auto' is 'exact' for SGD and 'lazy' for "
+                            "Adam ('fast' and 'seed' are their former names) "
                             "(default: %(default)s)")
     train.add_argument("--save", default=None, metavar="PATH",
                        help="save the trained model to the folder PATH (Keras file + JSON "
@@ -117,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser(
         "tune", allow_abbrev=False,
         help="the validation search behind the 'tuned' presets (never reads u1.test)",
-        description="Train each configuration of recsys_ae.results.TUNING_GRID on "
+        description="Train each configuration of recsys_ae.tuning.TUNING_GRID on "
                     "MovieLens 100K u1.base minus a 10% validation split and print its "
                     "validation RMSE/MAE; u1.test is never read. 10-30 s a configuration "
                     "and seed on two CPU cores.")
@@ -144,10 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Presets the command line offers (kept here so that --help does not import TensorFlow;
-#: a test checks it against recsys_ae.autorec.PRESETS).
-PRESET_NAMES = ("paper", "seed", "tuned", "tuned-user")
-
 
 def _positive_int(text: str) -> int:
     try:
@@ -160,10 +165,12 @@ def _positive_int(text: str) -> int:
 
 
 def _model_label(result: dict) -> str:
-    path = result.get("path", "dense")
-    if path == "sparse":
-        path = f"sparse/{result.get('objective')}"
-    return f"{result['model']} ({result['preset']}, {result['epochs']} ep, {path})"
+    if result.get("backend") is None:
+        return f"{result['model']} ({result['preset']})"
+    backend = result["backend"]
+    if backend == "sparse":
+        backend = f"sparse/{result.get('objective')}"
+    return f"{result['model']} ({result['preset']}, {result['epochs']} ep, {backend})"
 
 
 def format_table(result: dict) -> str:
@@ -191,27 +198,28 @@ def format_table(result: dict) -> str:
 
 
 def _recommend(args, prog: str) -> int:
-    from recsys_ae.persist import load_autorec, recommend
+    from recsys_ae.persist import load_model
 
     try:
-        model = load_autorec(args.model)
+        model = load_model(args.model)
     except (FileNotFoundError, ValueError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
-    items, scores, known = recommend(model, args.user, args.k)
+    top = model.recommend(args.user, args.k)
+    known = top.attrs["known_user"]
     if args.json:
-        print(json.dumps({"user": args.user, "known_user": known, "items": items,
-                          "scores": scores}))
+        print(json.dumps({"user": args.user, "known_user": known,
+                          "items": top["item"].tolist(), "scores": top["score"].tolist()}))
         return 0
     if known:
-        print(f"top {len(items)} for user {args.user} ({model.name}, predicted rating before "
+        print(f"top {len(top)} for user {args.user} ({model.name}, predicted rating before "
               "clipping to the scale; items rated in training excluded)")
     else:
         print(f"user {args.user!r} has no training ratings in this model: showing the "
-              f"{len(items)} most-rated items instead (popularity fallback)")
+              f"{len(top)} most-rated items instead (popularity fallback)")
     label = "predicted" if known else "n_ratings"
     print(f"{'rank':>4}  {'item':<12}{label:>10}")
-    for rank, (item, score) in enumerate(zip(items, scores), 1):
+    for rank, item, score in top.itertuples(index=False):
         print(f"{rank:>4}  {item:<12}{score:>10.3f}" if known
               else f"{rank:>4}  {item:<12}{int(score):>10d}")
     return 0
@@ -229,9 +237,7 @@ def _results(args) -> int:
 
 
 def _tune(args) -> int:
-    from recsys_ae.results import validation_search
-
-    from recsys_ae.results import TUNING_GRID
+    from recsys_ae.tuning import TUNING_GRID, validation_search
 
     name = {"i-autorec": "I-AutoRec", "u-autorec": "U-AutoRec"}[args.model]
     n_runs = len(TUNING_GRID[name][1]) * len(args.seeds)
@@ -275,21 +281,44 @@ def main(argv=None) -> int:
             return 1
     from recsys_ae.experiment import run
 
+    from recsys_ae.configs import PRESET_ALIASES
+    from recsys_ae.registry import get_spec
+
     kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
-    meant_for = {"tuned": "i-autorec", "tuned-user": "u-autorec"}.get(args.preset)
-    if meant_for and meant_for != args.model:
-        print(f"recsys_ae: note: preset {args.preset!r} was chosen for {meant_for}, not "
-              f"{args.model}; for {args.model} use "
-              f"{'tuned-user' if args.model == 'u-autorec' else 'tuned'}", file=sys.stderr)
+    spec = get_spec(args.model)
+    for old, new, flag in ((args.preset, PRESET_ALIASES.get(args.preset), "--preset"),
+                           (args.objective, {"fast": "lazy", "seed": "exact"}.get(
+                               args.objective), "--objective")):
+        if new:
+            print(f"recsys_ae: note: {flag} {old!r} is now called {new!r}", file=sys.stderr)
+    preset = PRESET_ALIASES.get(args.preset, args.preset)
+    objective = {"fast": "lazy", "seed": "exact"}.get(args.objective, args.objective)
+    backend = args.backend
+    if args.backend_alias is not None:
+        print("recsys_ae: note: --path is now called --backend", file=sys.stderr)
+        backend = args.backend_alias
+    if preset is not None and preset not in spec.presets:
+        print(f"{parser.prog}: error: {spec.name} has no preset {preset!r}; choose one of "
+              f"{', '.join(spec.presets)}", file=sys.stderr)
+        return 2
+    if args.save and not spec.can_save:
+        print(f"{parser.prog}: error: --save keeps AutoRec models only, not {spec.name}",
+              file=sys.stderr)
+        return 2
+    if spec.recommended_preset != spec.default_preset and preset in (
+            "tuned", "tuned-user") and preset != spec.recommended_preset:
+        print(f"recsys_ae: note: preset {preset!r} was chosen for another model, not "
+              f"{spec.name}; for {spec.name} use {spec.recommended_preset!r}", file=sys.stderr)
     if not args.quiet:
-        print(f"recsys_ae: loading {args.dataset}, then training {args.model} "
-              f"({args.preset} preset); results follow training", file=sys.stderr)
+        print(f"recsys_ae: loading {args.dataset}, then training {spec.name} "
+              f"({preset or spec.default_preset} preset); results follow training",
+              file=sys.stderr)
     try:
         result, model = run(
-            args.dataset, args.model, preset=args.preset, epochs=args.epochs,
+            args.dataset, spec.name, preset=preset, epochs=args.epochs,
             seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
-            download=not args.no_download, verbose=_verbosity(args.quiet), path=args.path,
-            objective=args.objective, return_model=True, **kwargs)
+            download=not args.no_download, verbose=_verbosity(args.quiet), backend=backend,
+            objective=objective, return_model=True, **kwargs)
     except DataNotFoundError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 1
@@ -298,9 +327,9 @@ def main(argv=None) -> int:
         return 1
     print(format_table(result))
     if args.save:
-        from recsys_ae.persist import save_autorec
+        from recsys_ae.persist import save_model
 
-        print(f"saved     {save_autorec(model, args.save)}")
+        print(f"saved     {save_model(model, args.save)}")
     if args.json:
         result = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(result))

@@ -8,27 +8,29 @@ the other shows.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from recsys_ae import data, preprocess
-from recsys_ae.baselines import BiasBaseline, GlobalMean
-from recsys_ae.metrics import mae, rmse
+from recsys_ae.metrics import evaluate
+from recsys_ae.registry import get_spec, make_model, resolve_backend
 
-__all__ = ["MODELS", "PATHS", "Prepared", "choose_path", "default_filter", "default_split",
-           "evaluate", "make_model", "prepare", "run"]
+__all__ = ["FILTERS", "Prepared", "default_filter", "default_split", "prepare", "run"]
 
-#: Model names accepted by :func:`run` and the command line.
-MODELS = ("i-autorec", "u-autorec")
+#: Filters accepted by :func:`prepare` (and ``kcore-K`` for any K).
+FILTERS = ("one-pass", "none")
+
+#: Former filter names, still accepted with a ``FutureWarning``.
+FILTER_ALIASES = {"seed": "one-pass"}
 
 
 def default_filter(dataset: str) -> str:
-    """The filter applied to a dataset by default: the seed notebook's rule for
-    the Amazon data and its synthetic stand-in, none for MovieLens (every
+    """The filter applied to a dataset by default: the student notebook's one-pass
+    rule for the Amazon data and its synthetic stand-in, none for MovieLens (every
     MovieLens user already has at least 20 ratings)."""
-    return "none" if dataset.startswith("ml-") else "seed"
+    return "none" if dataset.startswith("ml-") else "one-pass"
 
 
 def default_split(dataset: str) -> str:
@@ -76,10 +78,11 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
         A name from :data:`recsys_ae.data.DATASETS`.
     seed : int
         Seed of the random split (and of the synthetic generator).
-    filter : {"seed", "none"} or "kcore-K", optional
-        ``"seed"`` keeps users with more than one item, then items with more
-        than one user (the seed notebook's rule); ``"kcore-5"`` an iterative
-        5-core. Default: :func:`default_filter`.
+    filter : {"one-pass", "none"} or "kcore-K", optional
+        ``"one-pass"`` keeps users with more than one item, then items with more
+        than one user, each counted once on the input (the student notebook's
+        rule, :func:`recsys_ae.preprocess.one_pass_filter`); ``"kcore-5"`` an
+        iterative 5-core. Default: :func:`default_filter`.
     split : {"random", "per-user", "u1", ..., "u5"}, optional
         Default: :func:`default_split`. The canonical ``uN`` splits exist for
         ``ml-100k`` only and are used as published (no filter is applied).
@@ -104,6 +107,10 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
         For an unknown filter or split, or invalid ratings.
     """
     filter = filter or default_filter(dataset)
+    if filter in FILTER_ALIASES:
+        warnings.warn(f"filter {filter!r} is deprecated; use {FILTER_ALIASES[filter]!r}",
+                      FutureWarning, stacklevel=2)
+        filter = FILTER_ALIASES[filter]
     split = split or default_split(dataset)
     if dataset == "synthetic":
         dataset_kwargs.setdefault("seed", seed)
@@ -130,14 +137,14 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
     raw_counts = data.dataset_counts(ratings)
     preprocess.validate_ratings(ratings)
     ratings, duplicates = preprocess.deduplicate(ratings)
-    if filter == "seed":
-        ratings, report = preprocess.seed_filter(ratings)
+    if filter == "one-pass":
+        ratings, report = preprocess.one_pass_filter(ratings)
     elif filter.startswith("kcore-") and filter[6:].isdigit():
         ratings, report = preprocess.kcore_filter(ratings, k=int(filter[6:]))
     elif filter == "none":
         report = preprocess.Report()
     else:
-        raise ValueError(f"unknown filter {filter!r}; use 'seed', 'none' or 'kcore-K'")
+        raise ValueError(f"unknown filter {filter!r}; use 'one-pass', 'none' or 'kcore-K'")
     if split == "random":
         chosen = preprocess.random_split(ratings, test_size=0.2, seed=seed)
     elif split == "per-user":
@@ -148,107 +155,37 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
     return Prepared(dataset, synthetic, ratings, chosen, duplicates, report, raw_counts)
 
 
-#: Training paths accepted by :func:`make_model`.
-PATHS = ("auto", "sparse", "dense")
-
-#: ``path="auto"`` trains on the sparse path when the training matrix is less
-#: full than this (Beauty after the seed's filter: 0.002%; MovieLens 100K: 6.3%).
-SPARSE_BELOW_DENSITY = 0.01
-
-
-def choose_path(path: str, train: pd.DataFrame | None = None) -> str:
-    """Resolve ``path="auto"`` to ``"sparse"`` or ``"dense"`` for a training set.
-
-    The dense formulation costs ``rows x columns`` per epoch, the sparse one
-    grows with the number of observed ratings but pays more per rating, so the
-    sparse path wins only on very sparse matrices. ``"sparse"`` and ``"dense"``
-    are returned unchanged.
-    """
-    if path not in PATHS:
-        raise ValueError(f"unknown path {path!r}; choose one of {', '.join(PATHS)}")
-    if path != "auto":
-        return path
-    if train is None:
-        return "sparse"
-    density = len(train) / (train["user"].nunique() * train["item"].nunique())
-    return "sparse" if density < SPARSE_BELOW_DENSITY else "dense"
-
-
-def make_model(name: str, *, preset: str = "paper", epochs: int | None = None, seed: int = 0,
-               verbose="auto", path: str = "dense", objective: str = "auto", **overrides):
-    """An unfitted AutoRec for a model name from :data:`MODELS`.
+def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str | None = None,
+        epochs: int | None = None, seed: int = 0, filter: str | None = None,
+        split: str | None = None, data_dir=None, download: bool = True, verbose="auto",
+        backend: str = "auto", objective: str = "auto", return_model: bool = False,
+        path: str | None = None, **dataset_kwargs):
+    """Prepare a dataset, train one model and the baselines, and evaluate.
 
     Parameters
     ----------
-    name : {"i-autorec", "u-autorec"}
-    preset : str
-        An :class:`~recsys_ae.autorec.AutoRecConfig` preset; ``epochs`` and
-        ``overrides`` replace its fields.
-    seed : int
+    dataset, seed, filter, split, data_dir, download, **dataset_kwargs
+        As in :func:`prepare`.
+    model : str
+        A rating model of :data:`recsys_ae.registry.MODELS` (``i-autorec``,
+        ``u-autorec``, ``biased-mf``, ...).
+    preset : str, optional
+        The model's preset (default: the registry's ``default_preset``; AutoRec:
+        ``"paper"``).
+    epochs : int, optional
+        AutoRec only: replaces the preset's epochs.
     verbose : int or "auto"
-    path : {"dense", "sparse"}
-        ``"dense"``: :class:`~recsys_ae.autorec.AutoRec`, the seed's Keras
-        formulation (every batch densified). ``"sparse"``:
-        :class:`~recsys_ae.sparse.SparseAutoRec`, whose cost grows with the
-        observed ratings only. Resolve ``"auto"`` first with
-        :func:`choose_path`.
-    objective : {"auto", "fast", "seed"}
-        Sparse path only: lazy L2 and optimizer state on touched rows
-        (``"fast"``), or the seed's exact objective (``"seed"``: full L2 and
-        momentum, applied lazily but exactly, for SGD; with Adam it falls back
-        to updating whole kernels). ``"auto"``: ``"seed"`` for SGD (exact at
-        about the cost of ``"fast"``, and better on held-out ratings in
-        ``benchmarks/bench_sparse.py``), ``"fast"`` for Adam.
-    """
-    from recsys_ae.autorec import AutoRec, AutoRecConfig  # imports TensorFlow
-
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    if epochs is not None:
-        overrides["epochs"] = epochs
-    config = AutoRecConfig.preset(preset, **overrides)
-    kind = "item" if name == "i-autorec" else "user"
-    if objective == "auto":
-        objective = "seed" if config.optimizer == "sgd" else "fast"
-    if path == "sparse":
-        from recsys_ae.sparse import SparseAutoRec
-
-        return SparseAutoRec(kind, config, seed=seed, verbose=verbose, objective=objective)
-    if path != "dense":
-        raise ValueError(f"path must be 'dense' or 'sparse' here, got {path!r}")
-    return AutoRec(kind, config, seed=seed, verbose=verbose)
-
-
-def evaluate(model, test: pd.DataFrame) -> dict:
-    """RMSE and MAE of a fitted model over *all* test ratings.
-
-    Test ratings whose user or item is unknown to the model get its cold-start
-    fallback and are included; ``n_cold`` counts them.
-
-    Returns
-    -------
-    dict
-        ``rmse``, ``mae`` (stars), ``n_cold`` (int) and ``pred`` (ndarray of
-        float64, shape ``(len(test),)``, the predictions in test order).
-    """
-    pred = model.predict(test["user"].to_numpy(), test["item"].to_numpy())
-    truth = test["rating"].to_numpy(dtype=np.float64)
-    return {"rmse": rmse(truth, pred), "mae": mae(truth, pred),
-            "n_cold": int(getattr(model, "n_cold_", 0)), "pred": pred}
-
-
-def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str = "paper",
-        epochs: int | None = None, seed: int = 0, filter: str | None = None,
-        split: str | None = None, data_dir=None, download: bool = True, verbose="auto",
-        path: str = "auto", objective: str = "auto", return_model: bool = False,
-        **dataset_kwargs):
-    """Prepare a dataset, train one AutoRec and the baselines, and evaluate.
-
-    Parameters are those of :func:`prepare` and :func:`make_model`, except
-    that ``path`` may be ``"auto"`` (the default): sparse for matrices less
-    than 1% full, dense otherwise (see :func:`choose_path`). With
-    ``return_model=True`` the fitted AutoRec is returned too, as
-    ``(result, model)``.
+        AutoRec's progress output.
+    backend : {"auto", "dense", "sparse"}
+        AutoRec only: ``"auto"`` (the default) trains on the sparse backend for
+        matrices less than 1% full, dense otherwise
+        (:func:`recsys_ae.registry.resolve_backend`).
+    objective : {"auto", "exact", "lazy"}
+        Sparse AutoRec only (see :class:`recsys_ae.sparse.SparseAutoRec`).
+    return_model : bool
+        Return ``(result, model)`` instead of ``result``.
+    path : str, optional
+        Deprecated name of ``backend``.
 
     Returns
     -------
@@ -256,26 +193,45 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         ``dataset``, ``synthetic``, ``n_ratings``, ``n_users``, ``n_items``
         (after cleaning and filtering), ``raw`` (counts as loaded),
         ``duplicates_merged``, ``filter_removed`` (ratings), ``split``,
-        ``n_train``, ``n_test``, ``n_test_cold``, ``model``, ``path``
-        (``"sparse"`` or ``"dense"``, after resolving ``"auto"``),
-        ``objective``, ``preset``,
-        ``epochs``, ``seed``, ``test_rmse``, ``test_mae``, ``baselines``
-        (``{"global_mean": {"rmse", "mae"}, "bias": {"rmse", "mae"}}``),
-        ``history`` and ``seconds`` (wall-clock time of the whole run).
+        ``n_train``, ``n_test``, ``n_test_cold``, ``model``, ``backend``
+        (``"sparse"`` or ``"dense"`` after resolving ``"auto"``; None for
+        models without one), ``objective``, ``preset``, ``epochs``, ``seed``,
+        ``test_rmse``, ``test_mae``, ``baselines`` (``{"global_mean": {"rmse",
+        "mae"}, "bias": {"rmse", "mae"}}``), ``history`` and ``seconds``
+        (wall-clock time of the whole run).
+
+    Raises
+    ------
+    ValueError
+        For an unknown model, a ranking-only model, or an option the model lacks.
     """
     start = time.perf_counter()
+    if path is not None:
+        warnings.warn("run(path=...) is deprecated; use backend=...", FutureWarning,
+                      stacklevel=2)
+        backend = path
+    spec = get_spec(model)
+    if spec.task != "rating":
+        raise ValueError(f"{spec.display_name} ranks items but predicts no rating; "
+                         "run() needs a rating model")
     prepared = prepare(dataset, seed=seed, filter=filter, split=split, data_dir=data_dir,
                        download=download, **dataset_kwargs)
     train, test = prepared.split.train, prepared.split.test
-    path = choose_path(path, train)
-    autorec = make_model(model, preset=preset, epochs=epochs, seed=seed, verbose=verbose,
-                         path=path, objective=objective)
-    autorec.fit(train)
-    scores = evaluate(autorec, test)
+    options, overrides = {}, {}
+    if "backend" in spec.options:
+        backend = resolve_backend(backend, train)
+        options = {"backend": backend, "objective": objective, "verbose": verbose}
+    else:
+        backend = None
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    fitted = make_model(spec.name, preset, seed=seed, **options, **overrides)
+    fitted.fit(train)
+    scores = evaluate(fitted, test)
     baselines = {}
-    for key, baseline in (("global_mean", GlobalMean()), ("bias", BiasBaseline())):
-        b = evaluate(baseline.fit(train), test)
-        baselines[key] = {"rmse": b["rmse"], "mae": b["mae"]}
+    for key in ("global-mean", "bias"):
+        b = evaluate(make_model(key).fit(train), test)
+        baselines[key.replace("-", "_")] = {"rmse": b["rmse"], "mae": b["mae"]}
     counts = data.dataset_counts(prepared.ratings)
     result = {
         "dataset": dataset,
@@ -289,18 +245,18 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         "n_train": len(train),
         "n_test": len(test),
         "n_test_cold": scores["n_cold"],
-        "model": "I-AutoRec" if autorec.kind == "item" else "U-AutoRec",
-        "path": path,
-        "objective": getattr(autorec, "objective", None),
-        "preset": preset,
-        "epochs": autorec.config.epochs,
+        "model": spec.display_name,
+        "backend": backend,
+        "objective": getattr(fitted, "objective", None),
+        "preset": preset or spec.default_preset,
+        "epochs": getattr(fitted.config, "epochs", None),
         "seed": seed,
         "test_rmse": scores["rmse"],
         "test_mae": scores["mae"],
         "baselines": baselines,
-        "history": autorec.history_,
+        "history": getattr(fitted, "history_", {}),
         "seconds": time.perf_counter() - start,
     }
     if return_model:
-        return result, autorec
+        return result, fitted
     return result

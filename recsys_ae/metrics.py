@@ -5,16 +5,21 @@ Rating prediction (explicit feedback) is scored on every held-out rating:
 * RMSE = sqrt(mean((r - r_hat)^2)), in rating units (stars);
 * MAE = mean(|r - r_hat|), in stars.
 
+:func:`evaluate` is the one scoring rule of the package: the command line, the
+results table and the book all call it.
+
 Ranking (top-N) is scored per user on held-out items (Järvelin & Kekäläinen
 2002 for NDCG); see :func:`recall_at_k` and :func:`ndcg_at_k`.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["rmse", "mae", "ACTIVITY_BINS", "activity_bucket", "rmse_by_activity",
+__all__ = ["rmse", "mae", "evaluate", "ACTIVITY_BINS", "activity_bucket", "rmse_by_activity",
            "recall_at_k", "ndcg_at_k"]
 
 
@@ -151,3 +156,39 @@ def ndcg_at_k(recommended, relevant, k: int) -> float:
     dcg = float(np.sum(gains * discounts[:len(gains)]))
     idcg = float(np.sum(discounts[:min(k, len(relevant))]))
     return dcg / idcg
+
+
+def evaluate(model, test: pd.DataFrame) -> dict:
+    """RMSE and MAE of a fitted rating predictor over *all* test ratings.
+
+    Test ratings whose user or item is unknown to the model get its cold-start
+    fallback and are included (leaving them out would flatter the model);
+    ``n_cold`` counts them, from the model's ID index.
+
+    Parameters
+    ----------
+    model : RatingPredictor
+        Fitted.
+    test : DataFrame with columns ``user``, ``item`` (str IDs), ``rating``
+
+    Returns
+    -------
+    dict
+        ``rmse``, ``mae`` (rating units), ``n_cold`` (int) and ``pred`` (ndarray of
+        float64, shape ``(len(test),)``, the predictions in test order).
+
+    Warns
+    -----
+    UserWarning
+        When every test pair is cold: the score is then the fallback's alone, which
+        usually means the test IDs do not match the training IDs.
+    """
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    pred = model.predict(users, items)
+    n_cold = int(model.cold_pairs(users, items).sum())
+    if len(test) and n_cold == len(test):
+        warnings.warn(f"all {n_cold:,} test pairs are unknown to {model.name}: every "
+                      "prediction is the cold-start fallback. Do the test IDs match the "
+                      "training IDs?", UserWarning, stacklevel=2)
+    truth = test["rating"].to_numpy(dtype=np.float64)
+    return {"rmse": rmse(truth, pred), "mae": mae(truth, pred), "n_cold": n_cold, "pred": pred}

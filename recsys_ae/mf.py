@@ -16,9 +16,9 @@ a ridge regression with a closed-form solution, and vice versa, so the
 objective decreases at every half-sweep (Koren et al. 2009, "Learning
 algorithms: alternating least squares").
 
-It follows the package's model interface (see :mod:`recsys_ae.baselines`):
-``fit(train, validation=None)`` on a ratings frame and ``predict(users, items)``
-on ID sequences, predictions clipped to the training range. The only random
+It is a :class:`~recsys_ae.base.RatingPredictor`: ``fit(train, validation=None)``
+on a ratings frame, ``predict(users, items)`` on ID sequences (clipped to the
+training range) and ``recommend(user, k)``. The only random
 choice is the initial item factors, drawn from ``seed``.
 
 References
@@ -35,9 +35,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_ae.base import RatingPredictor
+from recsys_ae.configs import MFConfig
 from recsys_ae.preprocess import IdIndex
 
-__all__ = ["BiasedMF"]
+__all__ = ["BiasedMF", "MFConfig"]
 
 
 def _half_sweep(matrix: sp.csr_matrix, other_factors: np.ndarray, other_bias: np.ndarray,
@@ -75,28 +77,19 @@ def _half_sweep(matrix: sp.csr_matrix, other_factors: np.ndarray, other_bias: np
     return factors, bias
 
 
-class BiasedMF:
+class BiasedMF(RatingPredictor):
     """Biased matrix factorization (Koren, Bell & Volinsky 2009) by ALS.
 
     Parameters
     ----------
-    n_factors : int, default 50
-        Latent dimension ``k``.
-    reg : float, default 0.15
-        L2 weight on the factors (multiplied by the row's rating count when
-        ``weighted``). The defaults (50, 0.15, 0.05) were chosen on a 10%
-        validation split of MovieLens 100K ``u1.base`` (validation RMSE
-        0.9105; grid k in {20, 50, 100}, reg in {0.05, ..., 0.3}).
-    reg_bias : float, default 0.05
-        L2 weight on the biases (likewise).
-    n_sweeps : int, default 15
-        Alternating sweeps (users then items).
-    weighted : bool, default True
-        Scale each row's penalty by its rating count (Zhou et al. 2008).
-    init_scale : float, default 0.1
-        Standard deviation of the initial item factors.
+    config : None, str or MFConfig
+        Hyperparameters (:class:`~recsys_ae.configs.MFConfig`); default
+        ``n_factors=50``, ``reg=0.15``, ``reg_bias=0.05``, ``n_sweeps=15``,
+        chosen on a validation split of MovieLens 100K ``u1.base``.
     seed : int, default 0
         Seed of the initial item factors.
+    **overrides
+        Fields of :class:`~recsys_ae.configs.MFConfig`.
 
     Attributes
     ----------
@@ -109,30 +102,15 @@ class BiasedMF:
     history_ : dict of lists
         ``rmse`` (training, per sweep) and, with validation data,
         ``val_rmse`` (unclipped; cold pairs left out).
-    n_cold_ : int
-        Pairs in the last ``predict`` whose user or item was not in training.
+
+    Notes
+    -----
+    Cold start: an unknown user or item contributes neither bias nor factors,
+    so an unknown user gets ``mu + b_i`` and an unknown item ``mu + b_u``.
     """
 
     name = "biased MF (ALS)"
-
-    def __init__(self, n_factors: int = 50, reg: float = 0.15, reg_bias: float = 0.05,
-                 n_sweeps: int = 15, weighted: bool = True, init_scale: float = 0.1,
-                 seed: int = 0):
-        if int(n_factors) < 1 or int(n_sweeps) < 1:
-            raise ValueError("n_factors and n_sweeps must be positive integers")
-        if reg < 0 or reg_bias < 0:
-            raise ValueError("reg and reg_bias must be >= 0")
-        self.n_factors = int(n_factors)
-        self.reg = float(reg)
-        self.reg_bias = float(reg_bias)
-        self.n_sweeps = int(n_sweeps)
-        self.weighted = bool(weighted)
-        self.init_scale = float(init_scale)
-        self.seed = int(seed)
-
-    def _codes(self, frame: pd.DataFrame):
-        rows, cols, known = self.index_.encode(frame)
-        return rows, cols, known
+    Config = MFConfig
 
     def fit(self, train: pd.DataFrame, validation: pd.DataFrame | None = None, *,
             index: IdIndex | None = None) -> BiasedMF:
@@ -150,9 +128,15 @@ class BiasedMF:
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            If ``train`` has duplicate pairs or IDs missing from ``index``.
         """
+        cfg = self.config
         self.index_ = IdIndex.fit(train) if index is None else index
-        rows, cols, known = self._codes(train)
+        rows, cols, known = self.index_.encode(train)
         if not known.all():
             raise ValueError(f"{int((~known).sum())} training pairs have IDs missing "
                              "from the index")
@@ -164,64 +148,41 @@ class BiasedMF:
         by_item = by_user.T.tocsr()
         mu = float(r.mean())
         rng = np.random.default_rng(self.seed)
-        q = rng.normal(0.0, self.init_scale, (shape[1], self.n_factors))
+        q = rng.normal(0.0, cfg.init_scale, (shape[1], cfg.n_factors))
         b_i = np.zeros(shape[1])
         val = None
         if validation is not None:
-            vr, vc, vk = self._codes(validation)
+            vr, vc, vk = self.index_.encode(validation)
             val = (vr[vk], vc[vk], validation["rating"].to_numpy(dtype=np.float64)[vk])
         self.history_ = {"rmse": []}
         if val is not None:
             self.history_["val_rmse"] = []
         self.mean_ = mu
-        for _ in range(self.n_sweeps):
-            p, b_u = _half_sweep(by_user, q, b_i, mu, self.reg, self.reg_bias, self.weighted)
-            q, b_i = _half_sweep(by_item, p, b_u, mu, self.reg, self.reg_bias, self.weighted)
+        for _ in range(cfg.n_sweeps):
+            p, b_u = _half_sweep(by_user, q, b_i, mu, cfg.reg, cfg.reg_bias, cfg.weighted)
+            q, b_i = _half_sweep(by_item, p, b_u, mu, cfg.reg, cfg.reg_bias, cfg.weighted)
             self.user_factors_, self.item_factors_ = p, q
             self.user_bias_, self.item_bias_ = b_u, b_i
-            fitted = self._raw(rows, cols)
+            fitted = self._predict_known(rows, cols)
             self.history_["rmse"].append(float(np.sqrt(np.mean((r - fitted) ** 2))))
             if val is not None:
-                err = val[2] - self._raw(val[0], val[1])
+                err = val[2] - self._predict_known(val[0], val[1])
                 self.history_["val_rmse"].append(float(np.sqrt(np.mean(err ** 2))))
         self.rating_range_ = (float(r.min()), float(r.max()))
+        self._remember_seen(train)
         return self
 
-    def _raw(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Unclipped predictions for known row/column codes."""
-        return (self.mean_ + self.user_bias_[rows] + self.item_bias_[cols]
-                + np.einsum("nk,nk->n", self.user_factors_[rows], self.item_factors_[cols]))
+    def _predict_known(self, user_rows, item_cols) -> np.ndarray:
+        """``mu + b_u + b_i + q_i . p_u``, unclipped."""
+        return (self.mean_ + self.user_bias_[user_rows] + self.item_bias_[item_cols]
+                + np.einsum("nk,nk->n", self.user_factors_[user_rows],
+                            self.item_factors_[item_cols]))
 
-    def score_matrix(self) -> np.ndarray:
-        """Unclipped predictions for every (user, item) of the index, shape (n_users, n_items)."""
-        return (self.mean_ + self.user_bias_[:, None] + self.item_bias_[None, :]
-                + self.user_factors_ @ self.item_factors_.T)
+    def _predict_cold(self, user_rows, item_cols) -> np.ndarray:
+        """``mu`` plus whichever bias is known."""
+        return (self.mean_ + np.where(user_rows >= 0, self.user_bias_[user_rows], 0.0)
+                + np.where(item_cols >= 0, self.item_bias_[item_cols], 0.0))
 
-    def predict(self, users, items) -> np.ndarray:
-        """Predict ratings for pairs of IDs.
-
-        Parameters
-        ----------
-        users, items : sequence of str, length n
-
-        Returns
-        -------
-        ndarray of float64, shape (n,)
-            ``mu + b_u + b_i + q_i . p_u`` clipped to ``rating_range_``. Cold
-            start: an unknown user or item contributes neither bias nor
-            factors (so an unknown user gets ``mu + b_i``, an unknown item
-            ``mu + b_u``); ``n_cold_`` counts such pairs.
-        """
-        if len(users) != len(items):
-            raise ValueError(f"users ({len(users)}) and items ({len(items)}) differ in length")
-        u = self.index_.user_rows(users)
-        i = self.index_.item_cols(items)
-        ku, ki = u >= 0, i >= 0
-        self.n_cold_ = int((~(ku & ki)).sum())
-        pred = np.full(len(u), self.mean_)
-        pred[ku] += self.user_bias_[u[ku]]
-        pred[ki] += self.item_bias_[i[ki]]
-        both = ku & ki
-        pred[both] += np.einsum("nk,nk->n", self.user_factors_[u[both]],
-                                self.item_factors_[i[both]])
-        return np.clip(pred, *self.rating_range_)
+    def _score_rows(self, user_rows) -> np.ndarray:
+        return (self.mean_ + self.user_bias_[user_rows][:, None] + self.item_bias_[None, :]
+                + self.user_factors_[user_rows] @ self.item_factors_.T)

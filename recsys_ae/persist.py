@@ -10,8 +10,9 @@ A saved model is a folder::
 AutoRec predicts a rating by *reconstructing a row of training ratings*
 (Sedhain et al. 2015), so the training matrix is part of the model, not just
 the weights; it is stored next to them (the sidecar would otherwise hold one
-number per rating). The item popularity used by the cold-start fallback of
-:func:`recommend` is recomputed from it.
+number per rating). A loaded model predicts and recommends
+(:meth:`~recsys_ae.base.Recommender.recommend`) like the fitted one; the item
+popularity used by its cold-start fallback is recomputed from the matrix.
 
 References
 ----------
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["save_autorec", "load_autorec", "recommend", "FORMAT_VERSION"]
+__all__ = ["save_autorec", "load_autorec", "save_model", "load_model", "FORMAT_VERSION"]
 
 #: Version of the folder layout written by :func:`save_autorec`.
 FORMAT_VERSION = 1
@@ -121,46 +122,6 @@ def load_autorec(path):
     return model
 
 
-def recommend(model, user: str, k: int = 10) -> tuple[list[str], list[float], bool]:
-    """Top-k items for one user, excluding items the user rated in training.
-
-    Parameters
-    ----------
-    model : AutoRec
-        Fitted or loaded.
-    user : str
-        User ID.
-    k : int
-
-    Returns
-    -------
-    items : list of str
-        Item IDs, best first.
-    scores : list of float
-        Predicted ratings, unclipped: several items can exceed the top of the
-        scale, and clipping them would turn their order into ties broken by
-        item ID. For the fallback, the item's number of training ratings.
-    known : bool
-        False when ``user`` has no training ratings: the list is then the
-        ``k`` items with the most training ratings (popularity fallback).
-    """
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    index = model.index_
-    m = sp.csr_matrix(model.train_matrix_)
-    by_user = m if model.kind == "user" else m.T.tocsr()
-    row = int(index.user_rows([str(user)])[0])
-    if row < 0:
-        counts = np.diff(sp.csc_matrix(by_user).indptr).astype(np.float64)
-        order = np.argsort(-counts, kind="stable")[:k]
-        return [str(index.items[j]) for j in order], counts[order].tolist(), False
-    if model.kind == "user":
-        scores = model.reconstruct(np.array([row]))[0]
-    else:
-        scores = np.concatenate([model.reconstruct(np.arange(lo, min(lo + 512, m.shape[0])))
-                                 [:, row] for lo in range(0, m.shape[0], 512)])
-    rated = by_user.indices[by_user.indptr[row]:by_user.indptr[row + 1]]
-    scores[rated] = -np.inf
-    order = np.argsort(-scores, kind="stable")[:k]
-    order = order[np.isfinite(scores[order])]
-    return [str(index.items[j]) for j in order], scores[order].tolist(), True
+#: Model-neutral names (the registry's ``can_save`` models are the AutoRecs).
+save_model = save_autorec
+load_model = load_autorec

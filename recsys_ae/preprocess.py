@@ -8,7 +8,7 @@ step                       function
 =========================  ==================================================================
 check the values           :func:`validate_ratings`
 repeated (user, item)      :func:`deduplicate` → :class:`DuplicateReport`
-filter users / items       :func:`seed_filter` (the notebook's rule), :func:`kcore_filter`
+filter users / items       :func:`one_pass_filter` (the notebook's rule), :func:`kcore_filter`
 IDs → row / column         :class:`IdIndex` (fitted once, shared by every split)
 split                      :func:`random_split`, :func:`per_user_holdout`,
                            :func:`validation_split` → :class:`Split`
@@ -38,6 +38,7 @@ Two rules hold throughout:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -63,6 +64,7 @@ __all__ = [
     "rating_matrix",
     "save_matrix",
     "seed_build_matrix",
+    "one_pass_filter",
     "seed_filter",
     "to_dense",
     "validate_ratings",
@@ -470,8 +472,8 @@ def deduplicate(
 # --------------------------------------------------------------------------------------------
 
 
-def seed_filter(df: pd.DataFrame) -> tuple[pd.DataFrame, Report]:
-    """The seed notebook's user/item filter, reproduced exactly.
+def one_pass_filter(df: pd.DataFrame) -> tuple[pd.DataFrame, Report]:
+    """The student notebook's user/item filter ("one pass"), reproduced exactly.
 
     Rule (seed cells 9–12): count distinct items per user and distinct users per item, **both
     on the unfiltered input**; keep users with more than one distinct item; then keep items
@@ -518,14 +520,22 @@ def seed_filter(df: pd.DataFrame) -> tuple[pd.DataFrame, Report]:
 
     report = Report()
     by_user = df[df["user"].isin(old_users)]
-    report.add("seed filter: users with > 1 distinct item (counted on the input)", df, by_user)
+    report.add("one-pass filter: users with > 1 distinct item (counted on the input)", df,
+               by_user)
     out = by_user[by_user["item"].isin(old_items)]
     report.add(
-        "seed filter: items with > 1 distinct user (counted on the input, not recomputed)",
+        "one-pass filter: items with > 1 distinct user (counted on the input, not recomputed)",
         by_user,
         out,
     )
     return out, report
+
+
+def seed_filter(df: pd.DataFrame) -> tuple[pd.DataFrame, Report]:
+    """Deprecated name of :func:`one_pass_filter` (warns with ``FutureWarning``)."""
+    warnings.warn("preprocess.seed_filter is deprecated; use preprocess.one_pass_filter",
+                  FutureWarning, stacklevel=2)
+    return one_pass_filter(df)
 
 
 def kcore_filter(

@@ -23,7 +23,8 @@
 
 The hyperparameters are never chosen on a test set: AutoRec's are those of the
 preset (chosen on a validation split of ``u1.base``, see
-:func:`select_epochs`), MF's defaults likewise, EASE's ``lam`` by
+:mod:`recsys_ae.tuning`; each model is built by
+:func:`recsys_ae.registry.make_recommended`), MF's defaults likewise, EASE's ``lam`` by
 :func:`recsys_ae.topn.select_ease_lambda` on a validation split of the
 training part.
 
@@ -44,17 +45,13 @@ import time
 import numpy as np
 import pandas as pd
 
-from recsys_ae import data, preprocess
-from recsys_ae.experiment import evaluate
-from recsys_ae.baselines import BiasBaseline, GlobalMean
-from recsys_ae.metrics import rmse_by_activity
+from recsys_ae import data
+from recsys_ae.metrics import evaluate, rmse_by_activity
+from recsys_ae.registry import make_model, make_recommended
 
-__all__ = ["RATING_MODELS", "BEAUTY_SHAPES", "make_rating_model", "score_rating_model",
-           "rating_results", "fold_results", "activity_results", "topn_results",
-           "output_layer_cost", "paper_l2_equivalent", "select_epochs", "TUNING_GRID",
-           "validation_search", "results_table",
-           "summarise", "SECTIONS", "FULL_RUN_RMSE", "published_results", "rating_summary",
-           "topn_summary", "cost_summary"]
+__all__ = ["RATING_MODELS", "BEAUTY_SHAPES", "score_rating_model", "rating_results",
+           "fold_results", "activity_results", "topn_results", "output_layer_cost",
+           "results_table", "summarise", "SECTIONS"]
 
 #: Sections of :func:`results_table`, in order.
 SECTIONS = ("rating", "folds", "activity", "topn", "cost")
@@ -63,52 +60,9 @@ SECTIONS = ("rating", "folds", "activity", "topn", "cost")
 RATING_MODELS = ("I-AutoRec", "U-AutoRec", "biased MF", "user + item bias", "global mean")
 
 #: Amazon Beauty 2014 ``ratings_Beauty.csv`` (McAuley et al. 2015): users x items as
-#: loaded, and after the seed notebook's filter (users with > 1 item, then items with
+#: loaded, and after the student notebook's one-pass filter (users with > 1 item, then items with
 #: > 1 user).
-BEAUTY_SHAPES = {"raw": (1_210_271, 249_274), "seed filter": (321_366, 133_211)}
-
-#: Preset for each AutoRec variant (chosen on validation, see ``recsys_ae.autorec.PRESETS``).
-AUTOREC_PRESET = {"I-AutoRec": "tuned", "U-AutoRec": "tuned-user"}
-
-#: What :func:`results_table` measured in its full mode (``python -m recsys_ae results``;
-#: the presets' epochs, 2-core CPU, 2026-11-29), test RMSE as (mean, sample std): ``"u1"`` over
-#: seeds 0, 1, 2 (the bias and global mean have no seed), ``"u1-u5"`` over the five folds with
-#: seed 0. The book quotes these next to whatever its current run computed, because a ``ci``
-#: run trains for a few epochs only; the single-seed bands in ``tests/test_results.py`` keep
-#: them honest.
-FULL_RUN_RMSE = {
-    "u1": {"I-AutoRec": (0.8997, 0.0004), "U-AutoRec": (0.9536, 0.0000),
-           "biased MF": (0.9256, 0.0001), "user + item bias": (0.9599, np.nan),
-           "global mean": (1.1537, np.nan)},
-    "u1-u5": {"I-AutoRec": (0.8924, 0.0044), "U-AutoRec": (0.9403, 0.0089),
-              "biased MF": (0.9159, 0.0060), "user + item bias": (0.9457, 0.0087)},
-}
-
-
-def published_results() -> pd.DataFrame:
-    """Published test RMSEs to measure against, each with its data, split and protocol.
-
-    None is on our exact protocol (u1, hyperparameters chosen on a validation
-    split of ``u1.base``), so they are context, not targets to compare digit
-    by digit.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``source``, ``dataset``, ``split``, ``model``, ``rmse``.
-    """
-    rows = [
-        ("Sedhain et al. 2015 (AutoRec)", "ML-1M", "random 90/10", "I-AutoRec", 0.831),
-        ("Sedhain et al. 2015 (AutoRec)", "ML-1M", "random 90/10", "U-AutoRec", 0.874),
-        ("Sedhain et al. 2015 (AutoRec)", "ML-1M", "random 90/10", "biased MF", 0.845),
-        ("Berg et al. 2017 (GC-MC)", "ML-100K", "canonical u1", "GC-MC", 0.910),
-        ("Berg et al. 2017 (GC-MC)", "ML-100K", "canonical u1",
-         "GC-MC + side features", 0.905),
-        ("Han et al. 2021 (GLocal-K)", "ML-100K", "canonical u1", "GLocal-K", 0.889),
-        ("Surprise documentation (Hug 2020)", "ML-100K", "random 5-fold CV", "BaselineOnly",
-         0.944),
-    ]
-    return pd.DataFrame(rows, columns=["source", "dataset", "split", "model", "rmse"])
+BEAUTY_SHAPES = {"raw": (1_210_271, 249_274), "one-pass filter": (321_366, 133_211)}
 
 
 #: Epochs used by ``quick`` runs of AutoRec (a smoke test of the pipeline,
@@ -116,38 +70,8 @@ def published_results() -> pd.DataFrame:
 QUICK_EPOCHS = 15
 
 
-def make_rating_model(name: str, seed: int = 0, *, epochs: int | None = None):
-    """An unfitted model of :data:`RATING_MODELS` with the package's chosen settings.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`RATING_MODELS`.
-    seed : int
-        Seed of the model's random choices (the bias and global-mean
-        baselines have none).
-    epochs : int, optional
-        Override AutoRec's epochs (for quick runs).
-    """
-    if name in ("I-AutoRec", "U-AutoRec"):
-        from recsys_ae.autorec import AutoRec, AutoRecConfig
-
-        overrides = {} if epochs is None else {"epochs": epochs}
-        config = AutoRecConfig.preset(AUTOREC_PRESET[name], **overrides)
-        return AutoRec("item" if name == "I-AutoRec" else "user", config, seed=seed, verbose=0)
-    if name == "biased MF":
-        from recsys_ae.mf import BiasedMF
-
-        return BiasedMF(seed=seed)
-    if name == "user + item bias":
-        return BiasBaseline()
-    if name == "global mean":
-        return GlobalMean()
-    raise ValueError(f"unknown model {name!r}; choose one of {RATING_MODELS}")
-
-
 def score_rating_model(model, train: pd.DataFrame, test: pd.DataFrame) -> dict:
-    """Fit ``model`` on ``train`` and score every test rating.
+    """Fit ``model`` on ``train`` and score every test rating (:func:`recsys_ae.metrics.evaluate`).
 
     Returns
     -------
@@ -188,7 +112,7 @@ def rating_results(fold: int = 1, seeds=(0, 1, 2), models=RATING_MODELS, *,
         model_seeds = seeds if name in ("I-AutoRec", "U-AutoRec", "biased MF") else (0,)
         scores = []
         for s in model_seeds:
-            model = make_rating_model(name, s, epochs=epochs)
+            model = make_recommended(name, s, epochs=epochs)
             scores.append(score_rating_model(model, train, test))
             if fitted is not None:
                 fitted[(f"u{fold}", name, s, epochs)] = model
@@ -212,7 +136,7 @@ def fold_results(folds=(1, 2, 3, 4, 5), seed: int = 0, models=RATING_MODELS, *,
     for fold in folds:
         train, test = data.load_canonical_split("ml-100k", fold, data_dir=data_dir)
         for name in models:
-            per[name].append(score_rating_model(make_rating_model(name, seed, epochs=epochs),
+            per[name].append(score_rating_model(make_recommended(name, seed, epochs=epochs),
                                                 train, test))
     rows = []
     split = "u" + "-u".join(str(f) for f in (folds[0], folds[-1])) if len(folds) > 1 \
@@ -252,7 +176,7 @@ def activity_results(models=RATING_MODELS, seed: int = 0, *, epochs: int | None 
     rows = []
     for dataset, synthetic, split, train, test in sets:
         for name in models:
-            scores = score_rating_model(make_rating_model(name, seed, epochs=epochs),
+            scores = score_rating_model(make_recommended(name, seed, epochs=epochs),
                                         train, test)
             table = rmse_by_activity(test, scores["pred"], train)
             for bucket, r in table.iterrows():
@@ -284,17 +208,17 @@ def topn_results(seed: int = 0, ks=(10, 20), *, epochs: int | None = None,
     train, test = data.load_canonical_split("ml-100k", 1, data_dir=data_dir)
     index = IdIndex.fit(train)
     lam, _ = topn.select_ease_lambda(train, lambdas, seed=seed)
-    models = [("popularity", topn.Popularity().fit(train, index)),
-              (f"EASE (lam={lam:g})", topn.EASE(lam).fit(train, index))]
+    models = [("popularity", make_model("popularity").fit(train, index=index)),
+              (f"EASE (lam={lam:g})", make_model("ease", lam=lam).fit(train, index=index))]
     for name in ("I-AutoRec", "biased MF"):
         model = (fitted or {}).get(("u1", name, seed, epochs))
-        if model is None or not _same_index(model.index_, index):
-            model = make_rating_model(name, seed, epochs=epochs)
+        if model is None or not model.index_ == index:
+            model = make_recommended(name, seed, epochs=epochs)
             model.fit(train, index=index)
         models.append((name, model))
     rows = []
     for name, model in models:
-        res = topn.evaluate_topn(topn.model_scores(model), index, train, test, ks)
+        res = topn.evaluate_topn(model, train, test, ks)
         for metric, value in res.items():
             if metric == "n_users":
                 continue
@@ -303,11 +227,6 @@ def topn_results(seed: int = 0, ks=(10, 20), *, epochs: int | None = None,
                          "value": value, "std": np.nan, "n": res["n_users"],
                          "seeds": str(seed)})
     return pd.DataFrame(rows)
-
-
-def _same_index(a, b) -> bool:
-    return (list(map(str, a.users)) == list(map(str, b.users))
-            and list(map(str, a.items)) == list(map(str, b.items)))
 
 
 def output_layer_cost(n_columns, hidden_units: int = 500, batch_size: int = 256,
@@ -355,155 +274,6 @@ def _cost_rows(hidden_units: int = 500) -> list[dict]:
                              "metric": metric, "value": float(cost[metric]), "std": np.nan,
                              "n": int(n), "seeds": ""})
     return rows
-
-
-def paper_l2_equivalent(lam: float, n_ratings: int) -> float:
-    """Keras ``L2`` coefficient equivalent to the AutoRec paper's penalty weight.
-
-    Sedhain et al. (2015, eq. 2) minimise a *summed* error over all observed
-    ratings, full batch (L-BFGS / RProp)::
-
-        sum_obs (r - r_hat)^2 + (lam / 2) (||W||^2 + ||V||^2)
-
-    Dividing by the number of observed ratings ``N`` does not move the
-    minimum, and gives ``mean_obs (r - r_hat)^2 + lam / (2 N) ||.||^2``. Each
-    Keras batch computes the *mean* masked error of its rows (an unbiased
-    estimate of the full mean) plus ``l2 * ||.||^2``, so the same objective
-    has ``l2 = lam / (2 N)``.
-
-    Examples
-    --------
-    The paper's grid {0.001, ..., 100, 1000} at ``N = 80,000`` (``u1.base``):
-    ``lam = 100`` is ``l2 = 6.25e-4``; the preset's ``l2 = 1e-3`` is
-    ``lam = 160``.
-
-    >>> paper_l2_equivalent(100, 80_000)
-    0.000625
-    """
-    if n_ratings < 1:
-        raise ValueError(f"n_ratings must be >= 1, got {n_ratings}")
-    return lam / (2.0 * n_ratings)
-
-
-def select_epochs(kind: str = "item", preset: str = "paper", *, max_epochs: int = 200,
-                  seed: int = 0, fold: int = 1, validation_size: float = 0.1,
-                  data_dir=None, **overrides) -> tuple[int, float, list[float]]:
-    """Early stopping on validation: the epoch count to refit with.
-
-    Trains on ``u<fold>.base`` minus a random ``validation_size`` share
-    (:func:`recsys_ae.preprocess.validation_split`), records the validation
-    RMSE each epoch and returns the best epoch. The test file is never read.
-
-    Returns
-    -------
-    best_epoch : int
-    best_val_rmse : float
-    val_rmse : list of float
-        Per epoch.
-    """
-    from recsys_ae.autorec import AutoRec, AutoRecConfig
-
-    train, _ = data.load_canonical_split("ml-100k", fold, data_dir=data_dir)
-    fit, val = preprocess.validation_split(train, validation_size, seed=seed)
-    config = AutoRecConfig.preset(preset, epochs=max_epochs, **overrides)
-    model = AutoRec(kind, config, seed=seed, verbose=0).fit(fit, val)
-    curve = model.history_["val_rmse"]
-    best = int(np.argmin(curve))
-    return best + 1, float(curve[best]), curve
-
-
-#: The validation search behind the presets ``"tuned"`` and ``"tuned-user"``: for each model, the
-#: preset it starts from and the field overrides tried (``{}`` is the preset itself). Run it
-#: with ``python -m recsys_ae tune`` (:func:`validation_search`).
-TUNING_GRID = {
-    "I-AutoRec": ("tuned", (
-        {},
-        # the previous preset: constant Adam 1e-3, input dropout 0.2, 60 epochs
-        {"lr_schedule": "constant", "learning_rate": 1e-3, "dropout": 0.2, "epochs": 60},
-        {"dropout": 0.0, "learning_rate": 3e-3, "epochs": 60},
-        {"dropout": 0.0, "learning_rate": 1e-2, "epochs": 60},
-        {"learning_rate": 3e-3}, {"learning_rate": 1e-2},
-        {"dropout": 0.4}, {"dropout": 0.6},
-        {"l2": 5e-4}, {"l2": 2e-3},
-        {"hidden_units": 700}, {"hidden_units": 1000},
-        {"batch_size": 128}, {"batch_size": 512},
-        {"epochs": 150},
-        {"activation": "tanh"},
-    )),
-    "U-AutoRec": ("tuned-user", (
-        {},
-        # the previous preset: constant Adam 3e-3, 45 epochs
-        {"lr_schedule": "constant", "learning_rate": 3e-3, "epochs": 45},
-        {"learning_rate": 3e-2, "dropout": 0.5, "epochs": 100},
-        {"learning_rate": 3e-3, "dropout": 0.3, "epochs": 100},
-    )),
-}
-
-
-def validation_search(model: str = "I-AutoRec", grid=None, *, seeds=(0,), fold: int = 1,
-                      validation_size: float = 0.1, data_dir=None) -> pd.DataFrame:
-    """Score AutoRec configurations on a validation split carved from ``u<fold>.base``.
-
-    The protocol behind the presets ``"tuned"`` and ``"tuned-user"``: each
-    configuration is trained on ``u<fold>.base`` minus a random
-    ``validation_size`` share (:func:`recsys_ae.preprocess.validation_split`,
-    seed 0) and scored on that share with :func:`recsys_ae.experiment.evaluate`
-    (clipped predictions, cold pairs at the global mean), the same rule as the
-    test scores. ``u<fold>.test`` is never read.
-
-    Parameters
-    ----------
-    model : {"I-AutoRec", "U-AutoRec"}
-    grid : (str, sequence of dict), optional
-        ``(preset, overrides)``: the preset to start from and the
-        :class:`~recsys_ae.autorec.AutoRecConfig` fields to change, one dict per
-        configuration. Default: ``TUNING_GRID[model]``.
-    seeds : sequence of int
-        Model seeds (initialisation, dropout, batch order); the validation split
-        always uses seed 0, so every configuration sees the same data.
-    fold : int
-        Canonical MovieLens 100K fold whose ``.base`` file is split.
-    validation_size : float
-        Share of ``u<fold>.base`` held out.
-    data_dir : str or os.PathLike, optional
-
-    Returns
-    -------
-    DataFrame
-        One row per configuration and seed: ``model``, ``preset``, ``overrides``
-        (text), ``seed``, ``epochs``, ``val_rmse``, ``val_mae`` (stars),
-        ``n_validation``, ``seconds``.
-
-    Raises
-    ------
-    ValueError
-        Unknown model, preset or configuration field.
-    """
-    import time
-
-    from recsys_ae.autorec import AutoRec, AutoRecConfig
-    from recsys_ae.experiment import evaluate
-
-    if model not in ("I-AutoRec", "U-AutoRec"):
-        raise ValueError(f"model must be 'I-AutoRec' or 'U-AutoRec', got {model!r}")
-    preset, overrides_list = TUNING_GRID[model] if grid is None else grid
-    train, _ = data.load_canonical_split("ml-100k", fold, data_dir=data_dir)
-    fit, val = preprocess.validation_split(train, validation_size, seed=0)
-    rows = []
-    for overrides in overrides_list:
-        config = AutoRecConfig.preset(preset, **overrides)
-        for seed in seeds:
-            start = time.perf_counter()
-            fitted = AutoRec("item" if model == "I-AutoRec" else "user", config, seed=seed,
-                             verbose=0).fit(fit)
-            scores = evaluate(fitted, val)
-            rows.append({"model": model, "preset": preset,
-                         "overrides": ", ".join(f"{k}={v}" for k, v in overrides.items())
-                         or "(preset)",
-                         "seed": seed, "epochs": config.epochs, "val_rmse": scores["rmse"],
-                         "val_mae": scores["mae"], "n_validation": len(val),
-                         "seconds": time.perf_counter() - start})
-    return pd.DataFrame(rows)
 
 
 def summarise(table: pd.DataFrame) -> str:
@@ -565,66 +335,3 @@ def results_table(quick: bool = False, *, data_dir=None,
     table = pd.concat(parts, ignore_index=True)
     table["quick"] = quick
     return table
-
-
-def _pm(value: float, std: float, digits: int = 4) -> str:
-    return f"{value:.{digits}f}" if pd.isna(std) else f"{value:.{digits}f} ± {std:.{digits}f}"
-
-
-def rating_summary(table: pd.DataFrame, section: str = "rating") -> pd.DataFrame:
-    """The rating rows of :func:`results_table` as a compact table, one row per model.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``dataset``, ``split``, ``model``, ``RMSE``, ``MAE`` (mean, and
-        ``± std`` over seeds or folds when there are several, as text) and
-        ``seeds``; in the order of :data:`RATING_MODELS`.
-    """
-    part = table[table["section"] == section]
-    rows = []
-    for (dataset, split, model), g in part.groupby(["dataset", "split", "model"], sort=False):
-        by = g.set_index("metric")
-        rows.append({"dataset": dataset, "split": split, "model": model,
-                     "RMSE": _pm(by.loc["rmse", "value"], by.loc["rmse", "std"]),
-                     "MAE": _pm(by.loc["mae", "value"], by.loc["mae", "std"]),
-                     "seeds": by.loc["rmse", "seeds"]})
-    return pd.DataFrame(rows, columns=["dataset", "split", "model", "RMSE", "MAE", "seeds"])
-
-
-def topn_summary(table: pd.DataFrame, k: int = 10) -> pd.DataFrame:
-    """The top-N rows of :func:`results_table` at cut-off ``k``, one row per model.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by model; columns ``recall@k``, ``ndcg@k``, ``coverage@k``,
-        ``pop_share@k`` (floats) and ``users`` (users scored).
-    """
-    part = table[table["section"] == "topn"]
-    wide = part.pivot_table(index="model", columns="metric", values="value", sort=False)
-    cols = [f"recall@{k}", f"ndcg@{k}", f"coverage@{k}", f"pop_share@{k}"]
-    out = wide[cols].copy()
-    out["users"] = part.groupby("model", sort=False)["n"].first()
-    out.columns.name = None
-    return out
-
-
-def cost_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """The cost rows of :func:`results_table`, one row per (shape, model).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``shape``, ``model``, ``columns`` (output units),
-        ``decoder_params``, ``model_params``, ``adam_bytes``, ``batch_bytes``.
-    """
-    part = table[table["section"] == "cost"]
-    wide = part.pivot_table(index=["dataset", "model", "n"], columns="metric", values="value",
-                            sort=False).reset_index()
-    wide = wide.rename(columns={"dataset": "shape", "n": "columns"})
-    wide["shape"] = wide["shape"].str.replace("amazon-beauty shape ", "", regex=False)
-    cols = ["decoder_params", "model_params", "adam_bytes", "batch_bytes"]
-    wide[cols] = wide[cols].astype(np.int64)
-    wide.columns.name = None
-    return wide[["shape", "model", "columns", *cols]]

@@ -27,7 +27,7 @@ Once the arithmetic is sparse, the *optimizer update* dominates: momentum, Adam
 and an L2 penalty on the whole kernel all touch every one of the ``n_columns *
 hidden`` weights every step. Two objectives are offered:
 
-``objective="seed"`` (exact)
+``objective="exact"``
     The seed's objective and optimizer: masked MSE + ``l2 * (||W||^2 +
     ||V||^2)`` on the *whole* kernels, SGD with (heavy-ball) momentum, the
     same update as ``keras.optimizers.SGD``. A row ``j`` of ``W`` (and of
@@ -43,7 +43,7 @@ hidden`` weights every step. Two objectives are offered:
     proportional to the rows touched. With Adam (whose update is not linear)
     this objective falls back to dense updates of the whole kernels (exact
     but slow).
-``objective="fast"`` (lazy)
+``objective="lazy"``
     The same per-step update, but only for the rows a batch touches: the L2
     penalty is ``l2 * (sum of ||W[j]||^2 + ||V[:, j]||^2 over the columns j in
     the batch)``, and a row's momentum (or Adam moments) is left as it was
@@ -73,6 +73,7 @@ methods". USSR Computational Mathematics and Mathematical Physics 4(5), 1964
 from __future__ import annotations
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -82,11 +83,13 @@ import tensorflow as tf
 from recsys_ae.autorec import AutoRec, AutoRecConfig
 from recsys_ae.preprocess import IdIndex
 
-__all__ = ["OBJECTIVES", "SparseAutoRec", "csr_entries", "observed_forward", "observed_loss",
-           "sparse_rmse", "recommend_top_n"]
+__all__ = ["OBJECTIVES", "SparseAutoRec", "csr_entries", "observed_forward", "observed_loss"]
 
 #: Training objectives of :class:`SparseAutoRec`.
-OBJECTIVES = ("fast", "seed")
+OBJECTIVES = ("lazy", "exact")
+
+#: Former names of the objectives, still accepted with a ``FutureWarning``.
+OBJECTIVE_ALIASES = {"fast": "lazy", "seed": "exact"}
 
 _ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-7  # keras.optimizers.Adam defaults
 
@@ -229,7 +232,7 @@ class SparseAutoRec(AutoRec):
     The public interface, attributes and weight layout are those of
     :class:`recsys_ae.autorec.AutoRec` (``fit``, ``predict``, ``reconstruct``,
     ``index_``, ``mean_``, ``rating_range_``, ``train_matrix_``, ``history_``,
-    ``n_cold_``, ``initial_weights_``, ``model_``); ``get_weights()`` returns
+    ``initial_weights_``, ``model_``, ``recommend``); ``get_weights()`` returns
     ``[W, b, V, c]`` with ``V`` of shape ``(hidden, n_columns)`` exactly as
     the Keras model's, so weights move freely between the two classes.
 
@@ -245,17 +248,17 @@ class SparseAutoRec(AutoRec):
     verbose : int or "auto"
         1 or "auto": a Keras progress bar per epoch; 2: one line per epoch; 0:
         silent.
-    objective : {"fast", "seed"}
-        ``"fast"``: L2 on and lazy momentum/Adam for the touched rows only;
-        ``"seed"``: the seed's exact objective and optimizer. See the module
+    objective : {"lazy", "exact"}
+        ``"lazy"``: L2 on and lazy momentum/Adam for the touched rows only;
+        ``"exact"``: the student notebook's exact objective and optimizer. See the module
         docstring for the exact difference.
 
     Attributes
     ----------
     history_ : dict of lists
         Per epoch ``loss`` (row-weighted batch mean of the masked MSE plus the
-        L2 term: for ``"fast"`` the touched-rows term as optimised; for
-        ``"seed"`` the whole-kernel term evaluated at the end of the epoch),
+        L2 term: for ``"lazy"`` the touched-rows term as optimised; for
+        ``"exact"`` the whole-kernel term evaluated at the end of the epoch),
         ``rmse`` (over the observed training cells of the epoch's batches,
         with dropout, no L2), and with validation data ``val_loss`` (with the
         whole-kernel L2 term, as Keras reports it) and ``val_rmse``.
@@ -274,8 +277,12 @@ class SparseAutoRec(AutoRec):
     """
 
     def __init__(self, kind: str = "item", config: AutoRecConfig | str | None = None, *,
-                 seed: int = 0, verbose="auto", objective: str = "fast"):
-        super().__init__(kind, config, seed=seed, verbose=verbose)
+                 seed: int = 0, verbose="auto", objective: str = "lazy", **overrides):
+        super().__init__(kind, config, seed=seed, verbose=verbose, **overrides)
+        if objective in OBJECTIVE_ALIASES:
+            warnings.warn(f"objective {objective!r} is deprecated; use "
+                          f"{OBJECTIVE_ALIASES[objective]!r}", FutureWarning, stacklevel=2)
+            objective = OBJECTIVE_ALIASES[objective]
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
         self.objective = objective
@@ -288,8 +295,8 @@ class SparseAutoRec(AutoRec):
 
     @property
     def _lazy_exact(self) -> bool:
-        """The exact seed objective with SGD: untouched rows caught up by ``A^k``."""
-        return self.objective == "seed" and self.config.optimizer == "sgd"
+        """The exact objective with SGD: untouched rows caught up by ``A^k``."""
+        return self.objective == "exact" and self.config.optimizer == "sgd"
 
     # -- weights ----------------------------------------------------------------------------
     def _initial_weight(self, i: int, n_columns: int) -> np.ndarray:
@@ -358,14 +365,14 @@ class SparseAutoRec(AutoRec):
             ``[W, b, V, c]`` in the Keras layout.
         total_steps : int, optional
             Steps that will be taken (sizes the table of ``A^k`` for
-            ``objective="seed"``; it grows if exceeded). Default: one run of
+            ``objective="exact"``; it grows if exceeded). Default: one run of
             ``config.epochs`` epochs.
         """
         cfg = self.config
         if cfg.lr_schedule != "constant" and self._lazy_exact:
-            raise ValueError("objective='seed' with SGD catches skipped rows up with a table "
+            raise ValueError("objective='exact' with SGD catches skipped rows up with a table "
                              "built for one constant learning rate; use "
-                             "lr_schedule='constant' or objective='fast'")
+                             "lr_schedule='constant' or objective='lazy'")
         self._shift = self._fit_data(train, index)
         n_rows, n_cols = self.train_matrix_.shape
         self.steps_per_epoch_ = math.ceil(n_rows / cfg.batch_size)
@@ -469,7 +476,7 @@ class SparseAutoRec(AutoRec):
             # gradients of gathered tensors arrive as IndexedSlices; these are small
             g_w, g_b, g_v, g_c = (tf.convert_to_tensor(g) for g in (g_w, g_b, g_v, g_c))
             touched_l2 = l2 * (tf.reduce_sum(tf.square(w_u)) + tf.reduce_sum(tf.square(v_u)))
-            if l2 and not (objective == "seed" and not lazy_exact):
+            if l2 and not (objective == "exact" and not lazy_exact):
                 g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
                 g_v += 2.0 * l2 * v_u
 
@@ -483,7 +490,7 @@ class SparseAutoRec(AutoRec):
                 self._last.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(uniq), step + 1),
                                                            uniq))
                 _sgd_dense(b, slots[0][1], g_b, lr, mom)
-            elif objective == "seed":  # Adam, exact: dense gradient incl. whole-kernel L2
+            elif objective == "exact":  # Adam, exact: dense gradient incl. whole-kernel L2
                 t = tf.cast(step + 1, dtype)
                 for i, (var, g) in enumerate(((W, g_w), (b, g_b), (Vt, g_v), (c, g_c))):
                     dense_g = g
@@ -619,7 +626,7 @@ class SparseAutoRec(AutoRec):
         return float(loss), float(sse), float(n)
 
     def synchronize(self, chunk: int = 16384) -> None:
-        """Bring every row up to the current step (``objective="seed"`` with SGD only;
+        """Bring every row up to the current step (``objective="exact"`` with SGD only;
         a no-op otherwise). Done at the end of every epoch and of ``fit``."""
         if self._catch_up_fn is None:
             return
@@ -675,7 +682,7 @@ class SparseAutoRec(AutoRec):
                     bar.update(i + 1, [("loss", weighted_loss / min(n_rows, (i + 1) * bs)),
                                        ("rmse", math.sqrt(sse_total / max(n_total, 1.0)))])
             self.synchronize()
-            if self.objective == "seed":  # the whole-kernel L2 term, at the end of the epoch
+            if self.objective == "exact":  # the whole-kernel L2 term, at the end of the epoch
                 epoch_loss = mse_weighted / n_rows + self.l2_penalty()
             else:
                 epoch_loss = weighted_loss / n_rows
@@ -736,8 +743,8 @@ class SparseAutoRec(AutoRec):
         """Reconstructed rows in stars (mean added back when centred), not clipped.
 
         The same as :meth:`AutoRec.reconstruct`: ``(b, n_columns)`` float64, so
-        use it for a few rows; :meth:`predict` and :func:`recommend_top_n` never
-        form it whole.
+        use it for a few rows; ``predict`` never forms it whole, and ``recommend``
+        forms it a block of rows at a time.
         """
         rows = np.asarray(rows)
         hidden = self._hidden(rows)
@@ -746,13 +753,13 @@ class SparseAutoRec(AutoRec):
         return out.astype(np.float64) + self._shift
 
     #: Distinct rows encoded at a time by ``predict`` (``chunk_rows * hidden`` floats
-    #: plus the pairs' gathered decoder columns); ``predict`` itself is
-    #: :meth:`AutoRec.predict`, which calls :meth:`_pair_outputs` below.
+    #: plus the pairs' gathered decoder columns); ``predict`` itself is the base class's
+    #: :meth:`~recsys_ae.base.RatingPredictor.predict`, which ends in :meth:`_pair_outputs`.
     PREDICT_CHUNK_ROWS = 4096
 
 
 # --------------------------------------------------------------------------------------------
-# Dense optimizer updates (the small encoder bias; the Adam fallback of objective="seed")
+# Dense optimizer updates (the small encoder bias; the Adam fallback of objective="exact")
 # --------------------------------------------------------------------------------------------
 
 
@@ -775,121 +782,3 @@ def _adam_dense(var, m, v, grad, lr, t):
     m.assign_add((grad - m) * (1 - _ADAM_BETA_1))
     v.assign_add((tf.square(grad) - v) * (1 - _ADAM_BETA_2))
     var.assign_sub(_adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON))
-
-
-# --------------------------------------------------------------------------------------------
-# Evaluation at scale
-# --------------------------------------------------------------------------------------------
-
-
-def sparse_rmse(model, test: pd.DataFrame) -> float:
-    """RMSE of a fitted model over *all* test ratings, computed at those entries only.
-
-    Parameters
-    ----------
-    model : SparseAutoRec (or any model with ``predict(users, items)``)
-        With a :class:`SparseAutoRec` no row is reconstructed whole: each test
-        pair costs one gathered decoder column and one dot product.
-    test : DataFrame with columns ``user``, ``item``, ``rating``
-        Pairs with an unknown user or item get the model's cold-start fallback
-        (the global mean) and count.
-
-    Returns
-    -------
-    float
-        ``sqrt(mean((prediction - rating)^2))`` over the test frame, in stars.
-    """
-    pred = model.predict(test["user"].to_numpy(), test["item"].to_numpy())
-    truth = test["rating"].to_numpy(dtype=np.float64)
-    return float(np.sqrt(np.mean((pred - truth) ** 2)))
-
-
-def recommend_top_n(model: SparseAutoRec, users, k: int = 10, *, batch_rows: int = 256,
-                    chunk_columns: int = 32768) -> pd.DataFrame:
-    """Top-``k`` items per user, excluding the items the user rated in training.
-
-    Scores are the reconstructed ratings (before clipping). Memory stays bounded
-    by ``batch_rows * chunk_columns`` scores whatever the catalogue size: the
-    items are scored in chunks and a running top-``k`` is kept per user.
-
-    Parameters
-    ----------
-    model : SparseAutoRec, fitted
-    users : sequence of str
-        User IDs; users unknown to the model get no recommendation (counted in
-        the result's ``attrs["n_unknown"]``).
-    k : int
-        Items per user (fewer if a user has rated almost everything).
-    batch_rows : int
-        Users scored at a time.
-    chunk_columns : int
-        Items scored at a time (U-AutoRec: decoder columns; I-AutoRec: item
-        rows encoded).
-
-    Returns
-    -------
-    DataFrame with columns ``user``, ``rank`` (1..k), ``item``, ``score``
-        Sorted by user (in the order given) then rank.
-
-    Notes
-    -----
-    U-AutoRec: a user's scores are ``V^T h_u + c``, one decoder chunk at a
-    time. I-AutoRec: the user is a *column*; the score of item ``i`` is
-    ``h_i . V[:, u] + c_u``, so the item rows are encoded chunk by chunk (once
-    per batch of users).
-    """
-    if k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    users = pd.Index(users).astype(str)
-    user_idx = model.index_.user_rows(users)
-    known = user_idx >= 0
-    users, user_idx = users[known], user_idx[known]
-    n_items = model.index_.n_items
-    by_user = model.train_matrix_ if model.kind == "user" else model.train_matrix_.T.tocsr()
-    item_ids = np.asarray(model.index_.items)
-    pieces = []
-    for lo in range(0, len(user_idx), batch_rows):
-        batch = user_idx[lo:lo + batch_rows]
-        b = len(batch)
-        row_of, seen, _ = csr_entries(by_user, batch)
-        best_s = np.full((b, 0), -np.inf)
-        best_i = np.zeros((b, 0), dtype=np.int64)
-        if model.kind == "user":
-            hidden = model._hidden(batch)
-        else:
-            user_vecs = tf.gather(model._Vt, batch.astype(np.int32))
-            user_bias = tf.gather(model._c, batch.astype(np.int32))
-        for c_lo in range(0, n_items, chunk_columns):
-            c_hi = min(n_items, c_lo + chunk_columns)
-            if model.kind == "user":
-                scores = model._decode_block_fn(hidden, np.int32(c_lo), np.int32(c_hi)).numpy()
-            else:
-                h_items = model._hidden(np.arange(c_lo, c_hi))
-                act = keras.activations.get(model.config.output_activation)
-                scores = act(tf.matmul(user_vecs, h_items, transpose_b=True)
-                             + user_bias[:, None]).numpy()
-            scores = scores.astype(np.float64)
-            inside = (seen >= c_lo) & (seen < c_hi)
-            scores[row_of[inside], seen[inside] - c_lo] = -np.inf
-            cand_s = np.concatenate([best_s, scores], axis=1)
-            cand_i = np.concatenate([best_i, np.broadcast_to(np.arange(c_lo, c_hi),
-                                                             scores.shape)], axis=1)
-            keep = min(k, cand_s.shape[1])
-            top = np.argpartition(-cand_s, keep - 1, axis=1)[:, :keep]
-            best_s = np.take_along_axis(cand_s, top, axis=1)
-            best_i = np.take_along_axis(cand_i, top, axis=1)
-        order = np.argsort(-best_s, axis=1, kind="stable")
-        best_s = np.take_along_axis(best_s, order, axis=1)
-        best_i = np.take_along_axis(best_i, order, axis=1)
-        valid = np.isfinite(best_s)
-        rank = np.broadcast_to(np.arange(1, best_s.shape[1] + 1), best_s.shape)
-        pieces.append(pd.DataFrame({
-            "user": np.repeat(np.asarray(users[lo:lo + b]), valid.sum(axis=1)),
-            "rank": rank[valid],
-            "item": item_ids[best_i[valid]],
-            "score": best_s[valid] + model._shift,
-        }))
-    out = (pd.concat(pieces, ignore_index=True) if pieces
-           else pd.DataFrame({"user": [], "rank": [], "item": [], "score": []}))
-    out.attrs["n_unknown"] = int((~known).sum())
-    return out

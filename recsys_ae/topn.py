@@ -18,8 +18,8 @@ module scores rankings on MovieLens-style splits:
 
 Models: :class:`Popularity` (the baseline every top-N model must beat),
 :class:`EASE` (Steck 2019, a closed-form linear item-item autoencoder) and,
-through :func:`model_scores`, any rating model of this package (AutoRec,
-biased MF) ranked by its predicted rating.
+through :meth:`~recsys_ae.base.Recommender.top_k`, any rating model of this
+package (AutoRec, biased MF) ranked by its predicted rating.
 
 References
 ----------
@@ -38,12 +38,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys_ae.base import Recommender
+from recsys_ae.configs import EASEConfig, PopularityConfig
 from recsys_ae.metrics import ndcg_at_k, recall_at_k
 from recsys_ae.preprocess import IdIndex
 
 __all__ = ["RELEVANCE_THRESHOLD", "binarise", "interaction_matrix", "Popularity", "EASE",
-           "ease_weights", "model_scores", "top_k", "evaluate_topn", "select_ease_lambda",
-           "most_popular"]
+           "EASEConfig", "PopularityConfig", "ease_weights", "evaluate_topn",
+           "select_ease_lambda", "most_popular"]
 
 #: Ratings at or above this many stars are "relevant" (positive) feedback.
 RELEVANCE_THRESHOLD = 4.0
@@ -77,13 +79,16 @@ def most_popular(popularity: np.ndarray, share: float = 0.01) -> np.ndarray:
     return np.argsort(-np.asarray(popularity, dtype=np.float64), kind="stable")[:n]
 
 
-class Popularity:
+class Popularity(Recommender):
     """Recommend the items with the most positive training interactions.
 
     Parameters
     ----------
-    threshold : float
-        Training ratings at or above it count as interactions.
+    config : None or PopularityConfig
+        ``threshold`` (default 4): training ratings at or above it count as
+        interactions.
+    **overrides
+        Fields of :class:`~recsys_ae.configs.PopularityConfig`.
 
     Attributes
     ----------
@@ -93,21 +98,20 @@ class Popularity:
     """
 
     name = "popularity"
+    Config = PopularityConfig
 
-    def __init__(self, threshold: float = RELEVANCE_THRESHOLD):
-        self.threshold = threshold
-
-    def fit(self, train: pd.DataFrame, index: IdIndex | None = None) -> Popularity:
-        """Count each item's positive training ratings."""
+    def fit(self, train: pd.DataFrame, *, index: IdIndex | None = None) -> Popularity:
+        """Count each item's positive training ratings; return ``self``."""
         self.index_ = IdIndex.fit(train) if index is None else index
-        x = interaction_matrix(binarise(train, self.threshold), self.index_)
+        x = interaction_matrix(binarise(train, self.config.threshold), self.index_)
         self.popularity_ = np.asarray(x.sum(axis=0)).ravel()
+        self._remember_seen(train)
         return self
 
-    def score_matrix(self) -> np.ndarray:
-        """The same popularity row for every user, shape (n_users, n_items)."""
+    def _score_rows(self, user_rows) -> np.ndarray:
+        """The same popularity row for every user."""
         return np.broadcast_to(self.popularity_.astype(np.float64),
-                               (self.index_.n_users, self.index_.n_items))
+                               (len(user_rows), self.index_.n_items))
 
 
 def ease_weights(x, lam: float) -> np.ndarray:
@@ -139,7 +143,7 @@ def ease_weights(x, lam: float) -> np.ndarray:
     return b
 
 
-class EASE:
+class EASE(Recommender):
     """Embarrassingly Shallow AutoEncoder (Steck 2019) on binarised ratings.
 
     A linear autoencoder with one item-item weight matrix ``B`` whose diagonal
@@ -148,95 +152,70 @@ class EASE:
 
     Parameters
     ----------
-    lam : float, default 100
-        L2 weight (choose it on validation data, :func:`select_ease_lambda`).
-    threshold : float
-        Training ratings at or above it are the positives in ``X``.
+    config : None or EASEConfig
+        ``lam`` (default 100; choose it on validation data with
+        :func:`select_ease_lambda`) and ``threshold`` (default 4: training
+        ratings at or above it are the positives in ``X``).
+    **overrides
+        Fields of :class:`~recsys_ae.configs.EASEConfig`.
 
     Attributes
     ----------
     index_ : IdIndex
     weights_ : ndarray, shape (n_items, n_items)
     x_ : csr_matrix, shape (n_users, n_items)
+
+    Raises
+    ------
+    MemoryError
+        From ``fit``, when the dense ``n_items x n_items`` matrix would exceed
+        :attr:`MAX_ITEM_MATRIX_BYTES` (Amazon Beauty's 249,274 items would need
+        about 500 GB).
     """
 
     name = "EASE"
+    Config = EASEConfig
+    #: Largest item x item matrix (float64 bytes) ``fit`` will build; it needs about
+    #: three such matrices at once (Gram, inverse, weights).
+    MAX_ITEM_MATRIX_BYTES = 2 * 2**30
 
-    def __init__(self, lam: float = 100.0, threshold: float = RELEVANCE_THRESHOLD):
-        self.lam = float(lam)
-        self.threshold = threshold
-
-    def fit(self, train: pd.DataFrame, index: IdIndex | None = None) -> EASE:
-        """Fit ``B`` in closed form on the positives of ``train``."""
-        self.index_ = IdIndex.fit(train) if index is None else index
-        self.x_ = interaction_matrix(binarise(train, self.threshold), self.index_)
-        self.weights_ = ease_weights(self.x_, self.lam)
+    def fit(self, train: pd.DataFrame, *, index: IdIndex | None = None) -> EASE:
+        """Fit ``B`` in closed form on the positives of ``train``; return ``self``."""
+        index = IdIndex.fit(train) if index is None else index
+        need = 8 * index.n_items ** 2
+        if need > self.MAX_ITEM_MATRIX_BYTES:
+            raise MemoryError(
+                f"EASE needs a dense {index.n_items:,} x {index.n_items:,} item matrix "
+                f"({need / 2**30:,.1f} GiB), over its limit MAX_ITEM_MATRIX_BYTES = "
+                f"{self.MAX_ITEM_MATRIX_BYTES / 2**30:.1f} GiB; filter the catalogue "
+                "(e.g. a k-core) first")
+        self.index_ = index
+        self.x_ = interaction_matrix(binarise(train, self.config.threshold), self.index_)
+        self.weights_ = ease_weights(self.x_, self.config.lam)
+        self._remember_seen(train)
         return self
 
-    def score_matrix(self) -> np.ndarray:
-        """``X B``, shape (n_users, n_items)."""
-        return np.asarray(self.x_ @ self.weights_)
+    def _score_rows(self, user_rows) -> np.ndarray:
+        """``X B`` for some users."""
+        return np.asarray(self.x_[user_rows] @ self.weights_)
 
 
-def model_scores(model) -> np.ndarray:
-    """Score matrix (users x items of ``model.index_``) of a fitted model.
-
-    Models with ``score_matrix()`` (EASE, popularity, biased MF) use it; an
-    AutoRec is ranked by its reconstructed ratings (all rows reconstructed
-    from training inputs, mean added back, unclipped), transposed for
-    I-AutoRec whose rows are items.
-    """
-    if hasattr(model, "score_matrix"):
-        return np.asarray(model.score_matrix())
-    if hasattr(model, "reconstruct"):
-        n_rows = model.train_matrix_.shape[0]
-        out = np.vstack([model.reconstruct(np.arange(lo, min(lo + 512, n_rows)))
-                         for lo in range(0, n_rows, 512)])
-        return out.T if model.kind == "item" else out
-    raise TypeError(f"cannot get scores from {type(model).__name__}")
-
-
-def top_k(scores: np.ndarray, exclude: sp.csr_matrix | None, k: int) -> np.ndarray:
-    """Column numbers of each row's ``k`` best-scored items, best first.
-
-    Parameters
-    ----------
-    scores : ndarray, shape (n_users, n_items)
-    exclude : csr_matrix of the same shape, optional
-        Stored cells (any value) are never recommended.
-    k : int
-
-    Returns
-    -------
-    ndarray of int, shape (n_users, min(k, n_items)). Ties are broken by
-    column order. If a user has fewer than ``k`` candidates, the list is
-    padded with excluded items at the end (never ranked above a candidate).
-    """
-    scores = np.array(scores, dtype=np.float64, copy=True)
-    if exclude is not None:
-        ex = sp.csr_matrix(exclude)
-        rows = np.repeat(np.arange(ex.shape[0]), np.diff(ex.indptr))
-        scores[rows, ex.indices] = -np.inf
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-
-
-def evaluate_topn(scores: np.ndarray, index: IdIndex, train: pd.DataFrame,
-                  test: pd.DataFrame, ks=(10, 20), *,
+def evaluate_topn(model: Recommender, train: pd.DataFrame, test: pd.DataFrame, ks=(10, 20), *,
                   threshold: float = RELEVANCE_THRESHOLD, popular_share: float = 0.01,
                   popularity: np.ndarray | None = None) -> dict:
-    """Recall@k, NDCG@k, coverage and popularity share of a score matrix.
+    """Recall@k, NDCG@k, coverage and popularity share of a fitted model's top-k lists.
 
     Parameters
     ----------
-    scores : ndarray, shape (index.n_users, index.n_items)
-    index : IdIndex
-        Row and column meaning of ``scores``.
+    model : Recommender
+        Fitted on ``train``; ranked by :meth:`~recsys_ae.base.Recommender.top_k`
+        (rating predictors by their unclipped predicted rating), with every item the
+        user rated in training excluded.
     train : DataFrame
-        Training ratings: every item a user rated (any value) is excluded from
-        that user's list.
+        The model's training ratings (for the default popularity).
     test : DataFrame
         Held-out ratings; those ``>= threshold`` are the relevant items. Pairs
-        unknown to ``index`` are left out (they cannot be recommended).
+        unknown to ``model.index_`` are left out (they cannot be recommended).
     ks : sequence of int
     threshold : float
     popular_share : float
@@ -254,7 +233,7 @@ def evaluate_topn(scores: np.ndarray, index: IdIndex, train: pd.DataFrame,
         over all users scored / n_items) and ``pop_share@k`` (share of the
         recommended slots taken by the popular head).
     """
-    exclude = interaction_matrix(train, index)
+    index = model.index_
     relevant = interaction_matrix(binarise(test, threshold), index)
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     if popularity is None:
@@ -262,7 +241,7 @@ def evaluate_topn(scores: np.ndarray, index: IdIndex, train: pd.DataFrame,
             interaction_matrix(binarise(train, threshold), index).sum(axis=0)).ravel()
     head = set(most_popular(popularity, popular_share).tolist())
     kmax = max(ks)
-    lists = top_k(np.asarray(scores)[users], exclude[users], kmax)
+    lists, _ = model.top_k(users, kmax, exclude_seen=True)
     out: dict = {"n_users": int(len(users))}
     rel_sets = [set(relevant.indices[relevant.indptr[u]:relevant.indptr[u + 1]].tolist())
                 for u in users]
@@ -298,9 +277,8 @@ def select_ease_lambda(train: pd.DataFrame, lambdas=(10, 30, 100, 300, 1000, 300
     index = IdIndex.fit(train)
     rows = []
     for lam in lambdas:
-        model = EASE(lam, threshold).fit(fit, index=index)
-        res = evaluate_topn(model.score_matrix(), index, fit, val, ks=(k,),
-                            threshold=threshold)
+        model = EASE(lam=float(lam), threshold=threshold).fit(fit, index=index)
+        res = evaluate_topn(model, fit, val, ks=(k,), threshold=threshold)
         rows.append({"lam": float(lam), **res})
     table = pd.DataFrame(rows)
     best = float(table.loc[table[f"ndcg@{k}"].idxmax(), "lam"])
