@@ -282,7 +282,7 @@ def main(argv=None) -> int:
     from recsys_ae.experiment import run
 
     from recsys_ae.configs import PRESET_ALIASES
-    from recsys_ae.registry import get_spec
+    from recsys_ae.registry import MODELS, get_spec
 
     kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
     spec = get_spec(args.model)
@@ -305,10 +305,11 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: --save keeps AutoRec models only, not {spec.name}",
               file=sys.stderr)
         return 2
-    if spec.recommended_preset != spec.default_preset and preset in (
-            "tuned", "tuned-user") and preset != spec.recommended_preset:
-        print(f"recsys_ae: note: preset {preset!r} was chosen for another model, not "
-              f"{spec.name}; for {spec.name} use {spec.recommended_preset!r}", file=sys.stderr)
+    owner = next((s.name for s in MODELS.values() if s.recommended_preset == preset
+                  and s.recommended_preset != s.default_preset), None)
+    if owner and owner != spec.name:
+        print(f"recsys_ae: note: preset {preset!r} was chosen for {owner}, not {spec.name}; "
+              f"for {spec.name} use {spec.recommended_preset}", file=sys.stderr)
     if not args.quiet:
         print(f"recsys_ae: loading {args.dataset}, then training {spec.name} "
               f"({preset or spec.default_preset} preset); results follow training",

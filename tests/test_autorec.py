@@ -27,18 +27,20 @@ def small_ratings():
 
 
 def test_presets_hold_the_seed_and_paper_hyperparameters():
-    seed = PRESETS["seed"]
+    seed = PRESETS["notebook"]
     assert (seed.hidden_units, seed.activation, seed.dropout, seed.l2) == (700, "tanh", 0.7, 1e-4)
     assert (seed.optimizer, seed.learning_rate, seed.momentum, seed.batch_size) == (
         "sgd", 0.08, 0.9, 128)
     paper = PRESETS["paper"]
     assert (paper.hidden_units, paper.activation, paper.output_activation) == (
         500, "sigmoid", "linear")
-    assert AutoRecConfig.preset("seed", epochs=2).epochs == 2
+    assert AutoRecConfig.preset("notebook", epochs=2).epochs == 2
+    with pytest.warns(FutureWarning, match="notebook"):
+        assert AutoRecConfig.preset("seed") == PRESETS["notebook"]
     with pytest.raises(ValueError, match="unknown preset"):
         AutoRecConfig.preset("nope")
     with pytest.raises(ValueError, match="field"):
-        AutoRecConfig.preset("seed", hiden_units=3)
+        AutoRecConfig.preset("notebook", hiden_units=3)
     with pytest.raises(ValueError, match="optimizer"):
         AutoRecConfig(optimizer="rmsprop")
 
@@ -55,7 +57,7 @@ def test_model_shapes_follow_the_kind(small_ratings):
 
 
 def test_seed_preset_builds_the_seed_architecture():
-    model = AutoRec("user", "seed").build(50)
+    model = AutoRec("user", "notebook").build(50)
     names = [layer.name for layer in model.layers]
     assert names == ["ratings", "input_dropout", "encoder", "decoder"]
     assert model.get_layer("input_dropout").rate == 0.7
@@ -67,7 +69,7 @@ def test_predictions_are_clipped_and_cold_start_uses_the_mean(small_ratings):
     users = ["u00", "never-seen", "u01"]
     items = ["i00", "i00", "never-seen"]
     pred = model.predict(users, items)
-    assert model.n_cold_ == 2
+    assert model.cold_pairs(users, items).tolist() == [False, True, True]
     assert pred[1] == pytest.approx(model.mean_) and pred[2] == pytest.approx(model.mean_)
     # push the output far off the scale: predictions stay within the training range
     weights = model.model_.get_weights()
@@ -88,7 +90,7 @@ def test_prediction_uses_training_ratings_only(small_ratings):
     flipped = test.assign(rating=6 - test.rating)
     b = model.predict(flipped.user.to_numpy(), flipped.item.to_numpy())
     np.testing.assert_array_equal(a, b)
-    assert model.n_cold_ == 0
+    assert not model.cold_pairs(test.user.to_numpy(), test.item.to_numpy()).any()
 
 
 def test_predict_matches_a_full_reconstruction(small_ratings):
@@ -97,8 +99,8 @@ def test_predict_matches_a_full_reconstruction(small_ratings):
     rows = model.index_.user_rows(small_ratings.user)
     cols = model.index_.item_cols(small_ratings.item)
     expected = np.clip(full[rows, cols], *model.rating_range_)
-    got = model.predict(small_ratings.user.to_numpy(), small_ratings.item.to_numpy(),
-                        chunk_rows=7)
+    model.PREDICT_CHUNK_ROWS = 7  # several chunks
+    got = model.predict(small_ratings.user.to_numpy(), small_ratings.item.to_numpy())
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
@@ -112,7 +114,7 @@ def test_same_seed_same_model_different_seed_different(small_ratings):
 
 
 def test_dropout_seed_preset_trains_without_nan(small_ratings):
-    model = AutoRec("user", AutoRecConfig.preset("seed", epochs=2, hidden_units=8), seed=0,
+    model = AutoRec("user", AutoRecConfig.preset("notebook", epochs=2, hidden_units=8), seed=0,
                     verbose=0).fit(small_ratings, validation=small_ratings.iloc[:20])
     assert all(np.isfinite(model.history_["loss"]))
     assert all(np.isfinite(model.history_["val_rmse"]))

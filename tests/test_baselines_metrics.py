@@ -43,10 +43,12 @@ def test_bias_baseline_one_sweep_hand_worked():
     #   b_b = (4-4-1/3) / (1 + 1) = -1/6
     train = frame([("a", "x", 5), ("a", "y", 3), ("b", "x", 4)])
     model = BiasBaseline(reg_user=1, reg_item=1, n_sweeps=1).fit(train)
-    assert model.item_bias_["x"] == pytest.approx(1 / 3)
-    assert model.item_bias_["y"] == pytest.approx(-1 / 2)
-    assert model.user_bias_["a"] == pytest.approx(1 / 18)
-    assert model.user_bias_["b"] == pytest.approx(-1 / 6)
+    item_bias = dict(zip(model.index_.items, model.item_bias_))
+    user_bias = dict(zip(model.index_.users, model.user_bias_))
+    assert item_bias["x"] == pytest.approx(1 / 3)
+    assert item_bias["y"] == pytest.approx(-1 / 2)
+    assert user_bias["a"] == pytest.approx(1 / 18)
+    assert user_bias["b"] == pytest.approx(-1 / 6)
     pred = model.predict(["b", "a"], ["y", "x"])
     np.testing.assert_allclose(pred, [4 - 1 / 6 - 1 / 2, 4 + 1 / 18 + 1 / 3])
 
@@ -66,21 +68,23 @@ def test_bias_baseline_matches_least_squares_solution():
     a[np.arange(len(train)), len(users) + train.item.map(items.index)] = 1
     penalty = np.diag([2.0] * len(users) + [3.0] * len(items))
     solution = np.linalg.solve(a.T @ a + penalty, a.T @ (train.rating.to_numpy() - mu))
-    np.testing.assert_allclose(model.user_bias_[users].to_numpy(), solution[:len(users)],
-                               atol=1e-8)
-    np.testing.assert_allclose(model.item_bias_[items].to_numpy(), solution[len(users):],
-                               atol=1e-8)
+    np.testing.assert_allclose(model.user_bias_[model.index_.user_rows(users)],
+                               solution[:len(users)], atol=1e-8)
+    np.testing.assert_allclose(model.item_bias_[model.index_.item_cols(items)],
+                               solution[len(users):], atol=1e-8)
 
 
 def test_bias_baseline_cold_start_and_clipping():
     train = frame([("a", "x", 5), ("a", "y", 5), ("b", "x", 5), ("c", "z", 1)])
     model = BiasBaseline(reg_user=0.0, reg_item=0.0, n_sweeps=20).fit(train)
     pred = model.predict(["new-user", "a", "a"], ["x", "new-item", "x"])
-    assert model.n_cold_ == 2
+    assert model.cold_pairs(["new-user", "a", "a"], ["x", "new-item", "x"]).sum() == 2
     assert np.all((pred >= 1) & (pred <= 5))
     # unknown user: mu + b_x; unknown item: mu + b_a
-    assert pred[0] == pytest.approx(np.clip(model.mean_ + model.item_bias_["x"], 1, 5))
-    assert pred[1] == pytest.approx(np.clip(model.mean_ + model.user_bias_["a"], 1, 5))
+    b_x = model.item_bias_[model.index_.item_cols(["x"])[0]]
+    b_a = model.user_bias_[model.index_.user_rows(["a"])[0]]
+    assert pred[0] == pytest.approx(np.clip(model.mean_ + b_x, 1, 5))
+    assert pred[1] == pytest.approx(np.clip(model.mean_ + b_a, 1, 5))
 
 
 def test_rmse_by_activity_buckets_every_rating_once():
@@ -121,5 +125,5 @@ def test_bias_baseline_on_ml100k_u1_is_in_its_published_band(shared_data):
     model = BiasBaseline().fit(train)
     score = rmse(test.rating, model.predict(test.user.to_numpy(), test.item.to_numpy()))
     assert 0.94 < score < 0.97
-    assert model.n_cold_ == 32  # u1.test ratings of items absent from u1.base
+    assert model.cold_pairs(test.user, test.item).sum() == 32  # u1.test ratings of items absent from u1.base
     assert rmse(test.rating, GlobalMean().fit(train).predict(test.user, test.item)) > 1.1

@@ -5,10 +5,13 @@ import pytest
 from recsys_ae import cli
 
 
-def test_cli_presets_match_the_package_presets():
-    from recsys_ae.autorec import PRESETS
+def test_cli_presets_are_the_registry_presets_and_the_old_name():
+    from recsys_ae.registry import MODELS
 
-    assert set(cli.PRESET_NAMES) == set(PRESETS)
+    choices = next(a.choices for a in cli.build_parser()._subparsers._group_actions[0]
+                   .choices["train"]._actions if a.dest == "preset")
+    every = {p for spec in MODELS.values() for p in spec.presets}
+    assert set(choices) == every | {"seed"}
 
 
 @pytest.mark.slow

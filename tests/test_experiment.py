@@ -8,6 +8,7 @@ import pytest
 
 from recsys_ae import data, experiment
 from recsys_ae.cli import main
+from recsys_ae.registry import make_model, resolve_backend
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_i_autorec_paper_beats_the_bias_baseline_on_u1(i_autorec_u1):
 
 
 def test_u_autorec_seed_preset_trains_without_nan(shared_data):
-    result = experiment.run("ml-100k", "u-autorec", preset="seed", epochs=3, seed=0, verbose=0)
+    result = experiment.run("ml-100k", "u-autorec", preset="notebook", epochs=3, seed=0, verbose=0)
     assert all(math.isfinite(v) for v in result["history"]["loss"])
     assert math.isfinite(result["test_rmse"])
     # three epochs of the seed's SGD already beat predicting the global mean
@@ -130,11 +131,11 @@ def test_auto_path_is_sparse_for_beauty_shaped_data_and_dense_for_movielens(shar
     ml_density = len(ml) / (ml.user.nunique() * ml.item.nunique())
     syn_density = len(synthetic) / (synthetic.user.nunique() * synthetic.item.nunique())
     assert ml_density > 0.05 and syn_density < 0.01
-    assert experiment.choose_path("auto", ml) == "dense"
-    assert experiment.choose_path("auto", synthetic) == "sparse"
-    assert experiment.choose_path("dense", synthetic) == "dense"
-    with pytest.raises(ValueError, match="path"):
-        experiment.choose_path("gpu")
+    assert resolve_backend("auto", ml) == "dense"
+    assert resolve_backend("auto", synthetic) == "sparse"
+    assert resolve_backend("dense", synthetic) == "dense"
+    with pytest.raises(ValueError, match="backend"):
+        resolve_backend("gpu")
 
 
 def test_float64_model_with_l2_trains():
@@ -149,9 +150,12 @@ def test_float64_model_with_l2_trains():
 
 
 def test_auto_objective_is_exact_for_sgd_and_lazy_for_adam():
-    seed_model = experiment.make_model("u-autorec", preset="seed", path="sparse")
-    paper_model = experiment.make_model("i-autorec", preset="paper", path="sparse")
-    assert seed_model.config.optimizer == "sgd" and seed_model.objective == "seed"
-    assert paper_model.config.optimizer == "adam" and paper_model.objective == "fast"
-    assert experiment.make_model("u-autorec", preset="seed", path="sparse",
-                                 objective="fast").objective == "fast"
+    notebook_model = make_model("u-autorec", "notebook", backend="sparse")
+    paper_model = make_model("i-autorec", "paper", backend="sparse")
+    assert notebook_model.config.optimizer == "sgd" and notebook_model.objective == "exact"
+    assert paper_model.config.optimizer == "adam" and paper_model.objective == "lazy"
+    assert make_model("u-autorec", "notebook", backend="sparse",
+                      objective="lazy").objective == "lazy"
+    with pytest.warns(FutureWarning, match="'lazy'"):
+        assert make_model("u-autorec", "notebook", backend="sparse",
+                          objective="fast").objective == "lazy"

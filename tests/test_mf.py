@@ -52,7 +52,7 @@ def test_cold_pairs_use_the_known_bias_only_and_are_counted():
     frame = _low_rank_frame()
     model = BiasedMF(n_factors=2, n_sweeps=3).fit(frame)
     pred = model.predict(["new", "u0", "new"], ["i3", "new", "new"])
-    assert model.n_cold_ == 3
+    assert model.cold_pairs(["new", "u0", "new"], ["i3", "new", "new"]).all()
     i3 = model.index_.item_cols(["i3"])[0]
     u0 = model.index_.user_rows(["u0"])[0]
     assert pred[0] == pytest.approx(np.clip(model.mean_ + model.item_bias_[i3],
@@ -62,10 +62,10 @@ def test_cold_pairs_use_the_known_bias_only_and_are_counted():
     assert pred[2] == pytest.approx(model.mean_)
 
 
-def test_score_matrix_agrees_with_predict():
+def test_ranking_scores_agree_with_predict():
     frame = _low_rank_frame()
     model = BiasedMF(n_factors=2, n_sweeps=2).fit(frame)
-    full = np.clip(model.score_matrix(), *model.rating_range_)
+    full = np.clip(model._score_rows(np.arange(model.index_.n_users)), *model.rating_range_)
     rows = model.index_.user_rows(frame["user"])
     cols = model.index_.item_cols(frame["item"])
     np.testing.assert_allclose(model.predict(frame["user"], frame["item"]), full[rows, cols])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from recsys_ae.autorec import AutoRec, AutoRecConfig
-from recsys_ae.persist import load_autorec, recommend, save_autorec
+from recsys_ae.persist import load_autorec, save_autorec
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +28,22 @@ def test_loaded_model_predicts_identically(tmp_path, ratings, kind):
     save_autorec(model, tmp_path / "m")
     loaded = load_autorec(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict(users, items), before)
-    assert loaded.n_cold_ == 1 and loaded.config == model.config
+    assert loaded.cold_pairs(users, items).sum() == 1 and loaded.config == model.config
     assert loaded.kind == kind and loaded.seed == 3
     assert loaded.index_ == model.index_
+
+
+def save_and_load(model, tmp_path):
+    save_autorec(model, tmp_path / "saved")
+    return load_autorec(tmp_path / "saved")
 
 
 def test_recommend_excludes_rated_items_and_falls_back_to_popularity(tmp_path, ratings):
     config = AutoRecConfig.preset("paper", epochs=1, hidden_units=4)
     model = AutoRec("item", config, seed=0, verbose=0).fit(ratings)
     user = ratings["user"].iloc[0]
-    items, scores, known = recommend(model, user, k=5)
+    top = model.recommend(user, k=5)
+    items, scores, known = top["item"].tolist(), top["score"].tolist(), top.attrs["known_user"]
     rated = set(ratings.loc[ratings["user"] == user, "item"])
     assert known and len(items) == 5 and not rated & set(items)
     # scores are the model's own predictions before clipping, best first
@@ -47,7 +53,8 @@ def test_recommend_excludes_rated_items_and_falls_back_to_popularity(tmp_path, r
     col = model.index_.user_rows([user])[0]
     np.testing.assert_allclose(scores, model.reconstruct(rows)[:, col])
     assert scores == sorted(scores, reverse=True)
-    items, counts, known = recommend(model, "nobody", k=3)
+    top = save_and_load(model, tmp_path).recommend("nobody", k=3)
+    items, counts, known = top["item"].tolist(), top["score"].tolist(), top.attrs["known_user"]
     expected = ratings["item"].value_counts()
     assert not known
     assert counts == expected.iloc[:3].astype(float).tolist()

@@ -7,7 +7,24 @@ import pandas as pd
 import pytest
 
 from recsys_ae import topn
+from recsys_ae.base import Recommender
 from recsys_ae.preprocess import IdIndex
+
+
+class FixedScores(Recommender):
+    """A ranker with given scores (users x items of ``index``), for hand-worked cases."""
+
+    name = "fixed scores"
+
+    def __init__(self, scores, index):
+        self.scores, self.index_, self.seed = np.asarray(scores, dtype=float), index, 0
+
+    def fit(self, train, **kwargs):
+        self._remember_seen(train)
+        return self
+
+    def _score_rows(self, user_rows):
+        return self.scores[user_rows]
 
 
 def _frame(rows):
@@ -24,7 +41,8 @@ def test_hand_worked_recall_ndcg_coverage_and_popular_share():
     scores = np.array([[9.0, 1.0, 8.0, 2.0],    # u: a, c excluded -> d, b
                        [9.0, 8.0, 1.0, 2.0],    # v: a, b excluded -> d, c
                        [0.0, 0.0, 0.0, 0.0]])   # w: no relevant test item, not scored
-    res = topn.evaluate_topn(scores, index, train, test, ks=(1, 2), popular_share=0.25)
+    model = FixedScores(scores, index).fit(train)
+    res = topn.evaluate_topn(model, train, test, ks=(1, 2), popular_share=0.25)
     assert res["n_users"] == 2
     # u: relevant {b} (d is 3 stars); top-1 = d -> 0, top-2 = d, b -> hit at rank 2
     # v: relevant {c, d}; top-1 = d -> hit; top-2 = d, c -> both
@@ -40,11 +58,12 @@ def test_hand_worked_recall_ndcg_coverage_and_popular_share():
 
 
 def test_top_k_never_ranks_an_excluded_item_above_a_candidate():
-    import scipy.sparse as sp
-
-    scores = np.array([[5.0, 4.0, 3.0]])
-    exclude = sp.csr_matrix(np.array([[1, 0, 1]]))
-    assert topn.top_k(scores, exclude, 1).tolist() == [[1]]
+    train = _frame([("u", "a", 5), ("u", "c", 1), ("v", "b", 3)])
+    model = FixedScores([[5.0, 4.0, 3.0], [0.0, 0.0, 0.0]], IdIndex.fit(train)).fit(train)
+    items, scores = model.top_k([0], 3)
+    assert items.tolist() == [[1, 0, 2]]  # b, then the excluded a and c at the end
+    assert scores[0, 0] == 4.0 and np.isneginf(scores[0, 1:]).all()
+    assert model.recommend("u", 3)["item"].tolist() == ["b"]
 
 
 def test_ease_equals_per_item_constrained_ridge_regressions():
@@ -76,12 +95,9 @@ def test_ease_beats_popularity_and_rating_mf_on_ml100k_u1(shared_data):
     index = IdIndex.fit(train)
     lam, table = topn.select_ease_lambda(train, (30, 300, 3000))
     assert lam in (30, 300, 3000) and len(table) == 3
-    pop = topn.evaluate_topn(topn.Popularity().fit(train, index).score_matrix(), index,
-                             train, test)
-    ease = topn.evaluate_topn(topn.EASE(lam).fit(train, index).score_matrix(), index,
-                              train, test)
-    mf = topn.evaluate_topn(topn.model_scores(BiasedMF(n_sweeps=5).fit(train, index=index)),
-                            index, train, test)
+    pop = topn.evaluate_topn(topn.Popularity().fit(train, index=index), train, test)
+    ease = topn.evaluate_topn(topn.EASE(lam=lam).fit(train, index=index), train, test)
+    mf = topn.evaluate_topn(BiasedMF(n_sweeps=5).fit(train, index=index), train, test)
     # users scored: test users with a >= 4-star test rating on an item seen in training
     known = test[test["rating"] >= 4]
     known = known[known["item"].isin(train["item"])]
