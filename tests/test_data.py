@@ -24,6 +24,7 @@ from recsys_ae.data import (
     SYNTHETIC_FULL,
     CountMismatchWarning,
     DataNotFoundError,
+    DataQualityWarning,
     check_counts,
     dataset_counts,
     load_canonical_split,
@@ -33,12 +34,17 @@ from recsys_ae.data import (
 )
 
 ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-BEAUTY_URL = "http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv"
+BEAUTY_URL = "https://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv"
 
 
 def write(path: Path, text: str) -> Path:
     path.write_bytes(text.encode())
     return path
+
+
+def core_attrs(df) -> dict:
+    """The three attrs every loader sets (the loader adds its findings beside them)."""
+    return {k: df.attrs[k] for k in ("dataset", "synthetic", "source")}
 
 
 def pairs(df) -> set:
@@ -94,7 +100,10 @@ def test_header_and_no_header_give_the_same_frame(tmp_path, newline, final_newli
         "rating": [5.0, 3.0],
         "timestamp": [1369699200, 1355443200],
     }
-    assert a.attrs == {"dataset": "plain", "synthetic": False, "source": str(plain)}
+    assert core_attrs(a) == {"dataset": "plain", "synthetic": False, "source": str(plain)}
+    assert a.attrs["header"] is None
+    assert b.attrs["header"] == "UserId,ProductId,Rating,Timestamp"
+    assert a.attrs["amazon_ids"] == b.attrs["amazon_ids"] == {}  # checked: nothing odd
 
 
 @pytest.mark.parametrize("header", ["", "user,item,rating,timestamp,\n", "u,i,r,t\n"])
@@ -187,11 +196,13 @@ def test_load_dataset_ml100k_uses_local_file_without_warnings(shared_data):
         warnings.simplefilter("error")
         df = load_dataset("ml-100k", download=False)
     assert dataset_counts(df) == {"n_ratings": 100_000, "n_users": 943, "n_items": 1_682}
-    assert df.attrs == {
+    assert core_attrs(df) == {
         "dataset": "ml-100k",
         "synthetic": False,
         "source": str(shared_data / "ml-100k" / "u.data"),
     }
+    assert df.attrs["rating_scale"] == (1.0, 5.0, 1.0)
+    assert df.attrs["rating_scale_source"] == "stated"
 
 
 def test_canonical_split_u1(shared_data):
@@ -360,7 +371,7 @@ def test_zip_download_gives_cache_layout(tmp_path, shared_data, monkeypatch):
     assert len(calls) == 1
 
 
-def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch):
+def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch, capsys):
     sample = shared_data / "amazon-beauty-2014-prefix499" / "ratings_Beauty.csv"
     calls = []
     monkeypatch.setattr(pooch, "retrieve", fake_retrieve(sample, calls))
@@ -369,7 +380,14 @@ def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch):
     assert calls[0]["path"] == tmp_path / "amazon-beauty"
     assert calls[0]["fname"] == "ratings_Beauty.csv"
     assert len(df) == 499
-    message = str(record[0].message)
+    # no published checksum: said in the printed output, a warning and the notes
+    unverified = "verified by its size and counts only (2,023,070 ratings"
+    assert unverified in capsys.readouterr().out
+    assert any(unverified in str(w.message) for w in record if w.category is DataQualityWarning)
+    assert any(unverified in note for note in df.attrs["notes"])
+    counts = [w for w in record if w.category is CountMismatchWarning]
+    assert len(counts) == 1
+    message = str(counts[0].message)
     assert "amazon-beauty" in message
     assert "n_ratings: expected 2,023,070, got 499" in message
     assert "n_users: expected 1,210,271, got 452" in message
