@@ -945,7 +945,13 @@ def _rating_scale(path, fmt, header, names, extra, values, stated, notes):
     scale = tuple(None if v is None else float(v) for v in scale)
     notes.append(
         f"{path.name}: rating scale {scale[0]:g}-{scale[1]:g}, step "
-        f"{'none' if scale[2] is None else f'{scale[2]:g}'} ({source})"
+        f"{'none' if scale[2] is None else f'{scale[2]:g}'} ({source}"
+        + (
+            f"; only {values.size:,} ratings, too few to call any value rare: state "
+            "rating_scale= to check them)"
+            if stated is None and int(RARE_SHARE * values.size) == 0
+            else ")"
+        )
     )
     return scale, source
 

@@ -72,7 +72,9 @@ def test_leading_zero_ids_stay_strings_after_many_rows(tmp_path):
     users = [f"A{i:09d}X" for i in range(n_text)] + [f"{i:010d}" for i in range(n_digit)]
     items = [f"B{i % 5000:09d}" for i in range(n_text)] + ["0205616461"] * n_digit
     lines = [f"{u},{i},5.0,1369699200" for u, i in zip(users, items)]
-    df = load_ratings(write(tmp_path / "big.csv", "\n".join(lines) + "\n"))
+    # the first ids look like Amazon 2014 reviewer ids, so the all-digit ones are reported
+    with pytest.warns(DataQualityWarning, match=r"1,000 row\(s\) with 1,000 user id"):
+        df = load_ratings(write(tmp_path / "big.csv", "\n".join(lines) + "\n"))
     assert_ratings_frame(df)
     assert len(df) == n_text + n_digit
     assert df["user"].iloc[-1] == "0000000999"
@@ -240,7 +242,8 @@ def test_ml_latest_small(shared_data):
 
 
 def test_amazon_beauty_sample(shared_data):
-    df = load_dataset("amazon-beauty-sample", download=False)
+    with pytest.warns(DataQualityWarning, match="leading zeros stripped"):
+        df = load_dataset("amazon-beauty-sample", download=False)
     assert_ratings_frame(df)
     assert dataset_counts(df) == {"n_ratings": 499, "n_users": 452, "n_items": 170}
     assert df.iloc[0].tolist() == ["A39HTATAQ9V7YF", "205616461", 5.0, 1369699200]
@@ -375,7 +378,7 @@ def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch, c
     sample = shared_data / "amazon-beauty-2014-prefix499" / "ratings_Beauty.csv"
     calls = []
     monkeypatch.setattr(pooch, "retrieve", fake_retrieve(sample, calls))
-    with pytest.warns(CountMismatchWarning) as record:
+    with pytest.warns((CountMismatchWarning, DataQualityWarning)) as record:
         df = load_dataset("amazon-beauty", data_dir=tmp_path)
     assert calls[0]["path"] == tmp_path / "amazon-beauty"
     assert calls[0]["fname"] == "ratings_Beauty.csv"
