@@ -158,6 +158,13 @@ def test_lone_half_star_among_whole_stars_is_an_error(tmp_path):
     assert stated.attrs["rating_scale"] == (1.0, 5.0, 0.5)
 
 
+def test_rating_error_line_numbers_count_header_and_blank_lines(tmp_path):
+    rows = whole_stars(1500).splitlines(keepends=True)
+    text = "user,item,rating,timestamp\n" + "".join(rows[:200]) + "\n\n" + "".join(rows[200:])
+    path = write(tmp_path / "blank.csv", text + "U9,I9,4.5,1400009999\n")
+    assert "line 1504: 4.5" in error_of(path)
+
+
 def test_lone_six_above_a_full_one_to_five_range_is_an_error(tmp_path):
     path = write(
         tmp_path / "six.csv", whole_stars(1000) + "U9,I9,6.0,1400009999\n" + whole_stars(5)
