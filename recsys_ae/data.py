@@ -7,14 +7,20 @@ column         dtype       meaning
 =============  ==========  ====================================================
 ``user``       object      user id, a Python ``str`` exactly as in the file
 ``item``       object      item id (ASIN, movie id, ...), a ``str``
-``rating``     float64     the explicit rating, range **not** checked here
+``rating``     float64     the explicit rating, on the file's scale (see below)
 ``timestamp``  int64       unix time; the column is absent when the file has none
 =============  ==========  ====================================================
 
 IDs are always read as text: the Amazon ASIN ``0205616461`` stays
 ``"0205616461"`` (a spreadsheet, or ``pd.read_csv`` left to guess, turns it
-into the number 205616461). ``df.attrs`` records where the frame came from:
-``{"dataset": ..., "synthetic": bool, "source": ...}``.
+into the number 205616461). ``df.attrs`` records where the frame came from,
+``{"dataset": ..., "synthetic": bool, "source": ...}``, and, for a file, what
+the loader decided and found: the header line, the rating scale
+``(min, max, step)`` (stated or :func:`infer_rating_scale`'s), counted oddities
+and one readable line per decision in ``attrs["notes"]``. Nothing is dropped,
+merged, padded or clipped silently: bad input gets a clear error naming file
+and line, a counted fix (:class:`DataQualityWarning`), or a refusal with the
+argument that states what to do (``book/bad_input.md`` lists every case).
 
 Datasets live in a cache folder laid out ``<dir>/<dataset>/<file>``
 (see :func:`data_dir`) and are downloaded with :mod:`pooch` on first use.
