@@ -7,14 +7,20 @@ column         dtype       meaning
 =============  ==========  ====================================================
 ``user``       object      user id, a Python ``str`` exactly as in the file
 ``item``       object      item id (ASIN, movie id, ...), a ``str``
-``rating``     float64     the explicit rating, range **not** checked here
+``rating``     float64     the explicit rating, on the file's scale (see below)
 ``timestamp``  int64       unix time; the column is absent when the file has none
 =============  ==========  ====================================================
 
 IDs are always read as text: the Amazon ASIN ``0205616461`` stays
 ``"0205616461"`` (a spreadsheet, or ``pd.read_csv`` left to guess, turns it
-into the number 205616461). ``df.attrs`` records where the frame came from:
-``{"dataset": ..., "synthetic": bool, "source": ...}``.
+into the number 205616461). ``df.attrs`` records where the frame came from,
+``{"dataset": ..., "synthetic": bool, "source": ...}``, and, for a file, what
+the loader decided and found: the header line, the rating scale
+``(min, max, step)`` (stated or :func:`infer_rating_scale`'s), counted oddities
+and one readable line per decision in ``attrs["notes"]``. Nothing is dropped,
+merged, padded or clipped silently: bad input gets a clear error naming file
+and line, a counted fix (:class:`DataQualityWarning`), or a refusal with the
+argument that states what to do (``book/bad_input.md`` lists every case).
 
 Datasets live in a cache folder laid out ``<dir>/<dataset>/<file>``
 (see :func:`data_dir`) and are downloaded with :mod:`pooch` on first use.
@@ -25,8 +31,10 @@ offline stand-in (``--dataset synthetic`` on the command line).
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -42,14 +50,19 @@ import pooch
 __all__ = [
     "BEAUTY_COUNTS",
     "DATASETS",
+    "KNOWN_HEADERS",
+    "KNOWN_SCALES",
     "RATING_COLUMNS",
+    "RATING_STEPS",
     "SYNTHETIC_FULL",
     "CountMismatchWarning",
     "DataNotFoundError",
+    "DataQualityWarning",
     "DatasetSpec",
     "check_counts",
     "data_dir",
     "dataset_counts",
+    "infer_rating_scale",
     "load_canonical_split",
     "load_dataset",
     "load_ratings",
@@ -65,6 +78,8 @@ BEAUTY_COUNTS = {"n_ratings": 2_023_070, "n_users": 1_210_271, "n_items": 249_27
 SYNTHETIC_FULL = {"n_ratings": 2_023_070, "n_users": 1_210_271, "n_items": 249_274}
 
 ENV_VAR = "RECSYS_AE_DATA_DIR"
+
+_log = logging.getLogger(__name__)
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -104,6 +119,9 @@ class DatasetSpec:
         Hash of the archive in pooch's ``"alg:hex"`` form, when published.
     counts : dict of str to int or None
         Reference ``{"n_ratings", "n_users", "n_items"}``.
+    rating_scale : tuple of (float, float, float) or None
+        The dataset's known scale ``(min, max, step)``; :func:`load_dataset`
+        passes it to :func:`load_ratings`, which refuses ratings outside it.
     description, citation, licence : str
         What the data are, what to cite, and the terms of use.
     """
@@ -118,6 +136,7 @@ class DatasetSpec:
     archive_dir: str | None = None
     archive_hash: str | None = None
     counts: dict[str, int] | None = None
+    rating_scale: tuple[float, float, float] | None = None
 
     @property
     def sha256(self) -> str | None:
@@ -143,12 +162,14 @@ DATASETS: dict[str, DatasetSpec] = {
     "amazon-beauty": DatasetSpec(
         folder="amazon-beauty",
         file="ratings_Beauty.csv",
-        url="http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv",
-        files={"ratings_Beauty.csv": None},
+        url="https://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv",
+        files={"ratings_Beauty.csv": None},  # no published sha256: verified by its counts only
         counts=BEAUTY_COUNTS,
+        rating_scale=(1.0, 5.0, 1.0),
         description=(
             "Amazon product data (2014), Beauty category, ratings only: CSV without header, "
-            "lines user,asin,rating,unix_time; 2,023,070 ratings, about 90 MB."
+            "lines user,asin,rating,unix_time; 2,023,070 ratings, about 90 MB. No checksum "
+            "is published: a copy is verified by its size and counts only."
         ),
         citation=_AMAZON_2014_CITATION,
         licence=_AMAZON_2014_TERMS,
@@ -161,6 +182,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "ratings_Beauty.csv": "19a2396697e3af5dbe3a3504f97067aea40ab4280be966bb914fe04d97543d90"
         },
         counts={"n_ratings": 499, "n_users": 452, "n_items": 170},
+        rating_scale=(1.0, 5.0, 1.0),
         description=(
             "First 499 rows of the Amazon 2014 ratings_Beauty.csv (Kaggle header, CRLF, "
             "leading zeros of all-digit ASINs stripped by a spreadsheet). Local only."
@@ -195,6 +217,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "ub.test": "d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da",
         },
         counts={"n_ratings": 100_000, "n_users": 943, "n_items": 1_682},
+        rating_scale=(1.0, 5.0, 1.0),
         description=(
             "MovieLens 100K (GroupLens, 1998): 100,000 ratings 1-5 by 943 users on 1,682 "
             "movies; u.data is tab separated user,item,rating,unix_time; u1-u5 are the "
@@ -217,6 +240,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "README.txt": "63d22ac138e80fae37021797ed8e1b9424b5239dc576a137422adf783ae3f404",
         },
         counts={"n_ratings": 100_836, "n_users": 610, "n_items": 9_724},
+        rating_scale=(0.5, 5.0, 0.5),
         description=(
             "MovieLens latest-small (release of 2018-09-26): 100,836 ratings 0.5-5.0 by 610 "
             "users on 9,724 movies; CSV with header userId,movieId,rating,timestamp."
@@ -237,6 +261,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         citation="Generated by recsys_ae.data.synthetic_ratings; no source to cite.",
         licence="No restrictions (generated data).",
+        rating_scale=(1.0, 5.0, 1.0),
     ),
 }
 
@@ -331,9 +356,55 @@ def check_counts(df: pd.DataFrame, expected: dict[str, int], *, name: str) -> bo
 
 _SEPARATORS = {"csv": ",", "ml100k": "\t", "ml1m": "::", "whitespace": None}
 
+#: Header lines recognised by name (lower-cased fields, a trailing empty field ignored).
+KNOWN_HEADERS = frozenset(
+    {
+        ("userid", "productid", "rating", "timestamp"),  # Kaggle copy of Amazon 2014
+        ("userid", "movieid", "rating", "timestamp"),  # MovieLens ratings.csv
+        ("user_id", "parent_asin", "rating", "timestamp"),  # Amazon 2023 benchmark files
+        ("user_id", "item_id", "rating", "timestamp"),
+        ("user_id", "asin", "rating", "timestamp"),
+        ("reviewerid", "asin", "overall", "unixreviewtime"),  # Amazon 2014/2018 JSON names
+        ("user", "item", "rating", "timestamp"),
+        ("user", "item", "rating"),
+        ("userid", "itemid", "rating"),
+        ("user_id", "item_id", "rating"),
+    }
+)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]*")
 
-def load_ratings(path: str | os.PathLike, *, fmt: str | None = None) -> pd.DataFrame:
-    """Read a ratings file into a ratings frame.
+#: Steps tried by :func:`infer_rating_scale`, coarsest first.
+RATING_STEPS = (1.0, 0.5, 0.25, 0.1, 0.05, 0.01)
+#: Conventional rating scales ``(min, max)``: a rare value just outside one that the
+#: other ratings fill from end to end is reported as out of range.
+KNOWN_SCALES = ((1.0, 5.0), (0.5, 5.0), (0.5, 4.0), (0.0, 5.0), (1.0, 10.0), (0.0, 10.0))
+#: A kind of off-grid or out-of-range rating is *rare* when at most this share of rows has it.
+RARE_SHARE = 0.001
+
+# Amazon 2014 ("ratings only") ids: reviewer ids are "A" + upper-case letters and digits,
+# 12-21 characters in the real file (10-21 accepted); an ASIN is 10 upper-case letters/digits.
+_AMAZON_2014_USER = r"A[0-9A-Z]{9,20}"
+_ASIN = r"[0-9A-Z]{10}"
+_STRIPPED_ASIN = r"[0-9]{1,9}"
+
+
+class DataQualityWarning(UserWarning):
+    """The loader found or fixed something in a file that it reports but does not refuse.
+
+    The same facts are in ``df.attrs`` (counts and examples) and, as one line each,
+    in ``df.attrs["notes"]``.
+    """
+
+
+def load_ratings(
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    rating_scale: tuple[float, float] | tuple[float, float, float] | None = None,
+    first_columns: int | None = None,
+    repair_asins: bool = False,
+) -> pd.DataFrame:
+    """Read a ratings file into a ratings frame; refuse or report every oddity.
 
     Handles, with auto-detection when ``fmt`` is None:
 
@@ -346,61 +417,184 @@ def load_ratings(path: str | os.PathLike, *, fmt: str | None = None) -> pd.DataF
     * MovieLens 100K ``u.data`` (tab separated) and 1M ``ratings.dat`` (``::``);
     * whitespace separated ``user item rating`` (FilmTrust).
 
-    A first line whose third field is not a number is a header. LF or CRLF
-    line endings, a missing final newline and a trailing separator on every
-    line (an empty last column) are all accepted.
+    LF or CRLF line endings, a missing final newline, double-quoted CSV fields
+    and a trailing separator on every line (an empty last column) are
+    accepted. What the loader decided is written to ``df.attrs`` and, one line
+    per decision, to ``df.attrs["notes"]`` (also logged at INFO level on the
+    ``recsys_ae.data`` logger) so that a command line can show it:
+
+    * **Header.** The first line is a header when it is a known header
+      (:data:`KNOWN_HEADERS`, e.g. ``userId,movieId,rating,timestamp``) or when
+      every field is a *name*: starts with a letter or ``_``, holds only
+      letters, digits, ``_``, ``.``, ``-`` or spaces, and is not a number
+      (``UserId,ProductId,Rating,Timestamp,`` with its trailing comma is one).
+      Any line with a number or an empty field (``A1,I1,five,1``,
+      ``A1,I1,,1``) is data, and a bad data line on line 1 gets the same error
+      as on any other line. ``attrs["header"]`` is the header text or None.
+    * **Truncated last line.** A last line without a final newline whose
+      timestamp has fewer digits than every other timestamp in the file
+      (``A4,B00X,4.0,14046`` after 10-digit times) is an error: the file was
+      probably cut off.
+    * **Rating scale.** ``attrs["rating_scale"]`` is ``(min, max, step)``:
+      ``rating_scale`` when given, else :func:`infer_rating_scale`'s answer.
+      Rare ratings off the grid or outside a conventional scale are an error
+      naming their lines.
+    * **Amazon 2014 ids.** For a file whose ids look like the 2014 Amazon
+      ratings (reviewer ids ``A`` + 9-20 upper-case letters/digits, 10-character
+      ASINs), ids that cannot be real (``Delete``) are counted, not dropped:
+      ``attrs["amazon_ids"]`` and a :class:`DataQualityWarning`. All-digit ASINs
+      shorter than 10 characters (a spreadsheet stripped their leading zeros:
+      ``205616461`` is ``0205616461``) are counted the same way and zero-padded
+      only with ``repair_asins=True``.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file.
+        The file, UTF-8 (a byte-order mark is allowed).
     fmt : {"csv", "ml100k", "ml1m", "whitespace"}, optional
         Force the separator: comma, tab, ``::`` or runs of whitespace.
+    rating_scale : tuple (min, max) or (min, max, step), optional
+        The scale the ratings are known to use, e.g. ``(1, 5, 1)`` or
+        ``(0.5, 5, 0.5)``. Every rating must lie in ``[min, max]`` and, when
+        ``step`` is given, on the grid of multiples of ``step``. Default:
+        inferred with :func:`infer_rating_scale`.
+    first_columns : {3, 4}, optional
+        Keep only the first 3 or 4 columns of every line and drop the rest (a
+        spreadsheet-edited copy with a fifth column of notes). The number of
+        non-empty values dropped is in ``attrs["dropped_extra_values"]`` and in a
+        :class:`DataQualityWarning`. Default: a non-empty extra column is an
+        error.
+    repair_asins : bool, default False
+        Zero-pad all-digit ASINs shorter than 10 characters to 10 characters
+        (Amazon 2014 files only). The number of rows and ids changed is
+        reported.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``user`` (object of str), ``item`` (object of str), ``rating``
         (float64) and, when the file has a fourth column, ``timestamp``
-        (int64). ``attrs = {"dataset": file stem, "synthetic": False,
-        "source": str(path)}``. Ratings are not range-checked.
+        (int64). ``attrs`` holds ``dataset`` (file stem), ``synthetic``
+        (False), ``source`` (the path), ``header`` (str or None),
+        ``rating_scale`` ((min, max, step); step None when no grid fits),
+        ``rating_scale_source`` ("stated" or "inferred"), ``notes`` (list of
+        str) and, when they apply, ``amazon_ids`` (dict of counts and first
+        examples) and ``dropped_extra_values`` (int).
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        For an unknown ``fmt``, an empty file, or a bad line: the message names
-        the file, the 1-based line number and the field (too few or too many
+        For an unknown ``fmt``, a bad ``first_columns`` or ``rating_scale``,
+        ``repair_asins=True`` on a file that is not an Amazon 2014 ratings
+        file, an empty file, a file with a header and no ratings, bytes that are
+        not UTF-8, a truncated last line, ratings outside the stated scale or
+        rare off-grid/out-of-range ratings, or a bad line: the message names the
+        file, the 1-based line number and the field (too few or too many
         columns, empty user or item id, missing or non-numeric rating,
-        non-integer timestamp).
+        non-integer timestamp, timestamp beyond the 64-bit range).
+
+    Warns
+    -----
+    DataQualityWarning
+        Implausible or zero-stripped Amazon ids (counted, kept), ASINs
+        repaired, extra-column values dropped with ``first_columns``.
     """
     path = Path(path)
     if fmt is not None and fmt not in _SEPARATORS:
         raise ValueError(f"unknown fmt {fmt!r}; use one of {sorted(_SEPARATORS)} or None")
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        lines = [fh.readline().rstrip("\r\n"), fh.readline().rstrip("\r\n")]
+    if first_columns is not None and first_columns not in (3, 4):
+        raise ValueError(f"first_columns must be 3 or 4 (or None), not {first_columns!r}")
+    scale = _check_scale_argument(rating_scale)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            lines = [fh.readline().rstrip("\r\n"), fh.readline().rstrip("\r\n")]
+    except UnicodeDecodeError:
+        _raise_not_utf8(path)
     if not lines[0].strip():
         raise ValueError(f"{path}: line 1 is empty; expected a rating or a header line")
     fmt = fmt or _sniff_format(lines[0])
-    fields = _split(lines[0], fmt)
-    header = len(fields) >= 3 and not _is_number(fields[2])
+    header, why = _is_header(_split(lines[0], fmt))
+    notes = [
+        f"{path.name}: header on line 1 ({why}): {lines[0]!r}"
+        if header
+        else f"{path.name}: no header; line 1 is data: {lines[0]!r}"
+    ]
     lineno = 2 if header and lines[1] else 1  # count the columns on the first data line
     fields = _split(lines[lineno - 1], fmt)
-    trailing = len(fields) > 3 and fields[-1] == ""  # "u,i,5.0,123," on every line
-    n_fields = len(fields) - trailing
-    if n_fields not in (3, 4):
-        raise ValueError(
-            f"{path}: line {lineno}: expected 3 or 4 columns (user, item, rating[, timestamp]), "
-            f"found {n_fields}: {lines[lineno - 1]!r}"
+    if first_columns is not None:
+        if len(fields) < first_columns:
+            _raise_bad_line(path, fmt, lineno, "too few columns", RATING_COLUMNS[:first_columns])
+        n_fields, extra = first_columns, [f"_extra{k}" for k in range(len(fields) - first_columns)]
+    else:
+        trailing = len(fields) > 3 and fields[-1] == ""  # "u,i,5.0,123," on every line
+        n_fields, extra = len(fields) - trailing, ["_trailing"] * trailing
+        if n_fields not in (3, 4):
+            raise ValueError(
+                f"{path}: line {lineno}: expected 3 or 4 columns (user, item, rating[, "
+                f"timestamp]), found {n_fields}: {lines[lineno - 1]!r}"
+            )
+    names = list(RATING_COLUMNS[:n_fields])
+    try:
+        df, extra = _read(path, fmt, header, names, extra, first_columns is not None)
+    except UnicodeDecodeError:
+        _raise_not_utf8(path)
+    if len(df) == 0:
+        what = f"a header line ({lines[0]!r}) and" if header else "only blank lines,"
+        raise ValueError(f"{path}: the file has no ratings: it holds {what} no rating lines")
+    attrs = {
+        "dataset": path.stem,
+        "synthetic": False,
+        "source": str(path),
+        "header": lines[0] if header else None,
+    }
+    warn = []
+    if extra:
+        values = df[extra].fillna("").astype(str).to_numpy()
+        dropped = int((values != "").sum())
+        rows = int((values != "").any(axis=1).sum())
+        attrs["dropped_extra_values"] = dropped
+        message = (
+            f"{path.name}: first_columns={first_columns}: dropped {dropped:,} non-empty "
+            f"value(s) in {rows:,} row(s) from column(s) after the first {first_columns}"
         )
-    columns = list(RATING_COLUMNS[:n_fields]) + ["_trailing"] * trailing
-    df = _read_fast(path, fmt, header, columns)
-    if df is None:
-        df = _read_checked(path, fmt, header, columns)
-    df = df[list(RATING_COLUMNS[:n_fields])]
-    df.attrs = {"dataset": path.stem, "synthetic": False, "source": str(path)}
+        notes.append(message)
+        if dropped:
+            warn.append(message)
+    df = df[names].reset_index(drop=True)
+    if "timestamp" in df:
+        _check_truncated_last_line(path, df["timestamp"].to_numpy())
+    attrs["rating_scale"], attrs["rating_scale_source"] = _rating_scale(
+        path, fmt, header, names, extra, df["rating"].to_numpy(), scale, notes
+    )
+    if n_fields == 4:
+        df = _check_amazon_2014_ids(path, df, repair_asins, attrs, notes, warn)
+    elif repair_asins:
+        raise ValueError(f"{path}: repair_asins=True applies to Amazon 2014 ratings files only")
+    attrs["notes"] = notes
+    for note in notes:
+        _log.info(note)
+    for message in warn:
+        warnings.warn(message, DataQualityWarning, stacklevel=2)
+    df.attrs = attrs
     return df
+
+
+def _check_scale_argument(scale) -> tuple[float, float, float | None] | None:
+    if scale is None:
+        return None
+    try:
+        values = [float(v) for v in scale]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) not in (2, 3) or not all(np.isfinite(values)) or values[0] > values[1]:
+        raise ValueError(
+            f"rating_scale must be (min, max) or (min, max, step) with min <= max, not {scale!r}"
+        )
+    if len(values) == 3 and values[2] <= 0:
+        raise ValueError(f"rating_scale step must be positive, not {scale!r}")
+    return (values[0], values[1], values[2] if len(values) == 3 else None)
 
 
 def _sniff_format(first_line: str) -> str:
@@ -412,7 +606,12 @@ def _sniff_format(first_line: str) -> str:
 
 
 def _split(line: str, fmt: str) -> list[str]:
-    return line.split() if fmt == "whitespace" else line.split(_SEPARATORS[fmt])
+    """Fields of one line, double quotes honoured as ``pd.read_csv`` does."""
+    if fmt == "whitespace":
+        return line.split()
+    if fmt == "ml1m":
+        return line.split("::")
+    return next(csv.reader([line], delimiter=_SEPARATORS[fmt]), [""])
 
 
 def _is_number(text: str) -> bool:
@@ -421,6 +620,17 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_header(fields: list[str]) -> tuple[bool, str]:
+    """Whether a first line is a header, and why (see :func:`load_ratings`)."""
+    if len(fields) > 3 and fields[-1] == "":
+        fields = fields[:-1]
+    if tuple(f.strip().lower() for f in fields) in KNOWN_HEADERS:
+        return True, "a known header"
+    if len(fields) >= 3 and all(_NAME.fullmatch(f) and not _is_number(f) for f in fields):
+        return True, "every field is a name, none a number"
+    return False, "a field is a number or empty"
 
 
 def _read_csv(path: Path, fmt: str, header: bool, columns: list[str], dtype, **kw) -> pd.DataFrame:
@@ -434,7 +644,7 @@ def _read_csv(path: Path, fmt: str, header: bool, columns: list[str], dtype, **k
     with warnings.catch_warnings():  # never lose data silently: a ParserWarning is an error
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
-            return pd.read_csv(
+            df = pd.read_csv(
                 path,
                 sep=sep,
                 header=None,
@@ -448,18 +658,35 @@ def _read_csv(path: Path, fmt: str, header: bool, columns: list[str], dtype, **k
             )
         except pd.errors.ParserWarning as exc:
             raise ValueError(f"{path}: {exc}") from exc
+    return df[[c for c in names if not c.startswith("_gap")]] if fmt == "ml1m" else df
+
+
+def _read(path, fmt, header, names, extra, tolerate_extra) -> tuple[pd.DataFrame, list[str]]:
+    """Read the file; with ``tolerate_extra`` widen ``extra`` until every line fits."""
+    for _ in range(50):
+        try:
+            columns = names + extra
+            df = _read_fast(path, fmt, header, columns)
+            if df is None:
+                df = _read_checked(path, fmt, header, columns)
+            return df, extra
+        except pd.errors.ParserError as exc:  # "Expected 4 fields in line 7, saw 5"
+            found = re.search(r"line (\d+), saw (\d+)", str(exc))
+            if found is None:
+                raise ValueError(f"{path}: {exc}") from exc
+            if not tolerate_extra:
+                _raise_bad_line(path, fmt, int(found.group(1)), "too many columns", names)
+            extra = [f"_extra{k}" for k in range(int(found.group(2)) - len(names))]
+    raise ValueError(f"{path}: lines have too many different numbers of columns")
 
 
 def _read_fast(path, fmt, header, columns) -> pd.DataFrame | None:
     """Let the C parser convert rating and timestamp; None if anything looks wrong."""
     try:
         df = _read_csv(path, fmt, header, columns, {"rating": "float64", "timestamp": "int64"})
-    except pd.errors.ParserError as exc:  # "Expected 4 fields in line 7, saw 5"
-        found = re.search(r"line (\d+), saw", str(exc))
-        if found is None:
-            raise ValueError(f"{path}: {exc}") from exc
-        _raise_bad_line(path, fmt, int(found.group(1)), "too many columns", columns)
-    except ValueError:  # a value that does not convert: the checked reader finds it
+    except (ValueError, OverflowError) as exc:  # a value that does not convert
+        if isinstance(exc, (pd.errors.ParserError, UnicodeDecodeError)):
+            raise
         return None
     ok = (
         np.isfinite(df["rating"].to_numpy()).all()
@@ -470,9 +697,32 @@ def _read_fast(path, fmt, header, columns) -> pd.DataFrame | None:
     return df if ok else None
 
 
+_INT64_MAX = str(np.iinfo(np.int64).max)
+
+
+def _parse_timestamps(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer timestamps from text: (values, bad, beyond 64 bits), vectorised."""
+    text = text.fillna("").astype(str).str.strip()
+    integer = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    digits = text.str.lstrip("+-").str.lstrip("0").str.len().to_numpy()
+    magnitude = text.str.lstrip("+-").str.lstrip("0").to_numpy(dtype=object)
+    huge = integer & (
+        (digits > len(_INT64_MAX))
+        | ((digits == len(_INT64_MAX)) & (magnitude.astype(str) > _INT64_MAX))
+    )
+    values = np.zeros(len(text), dtype=np.int64)
+    fits = integer & ~huge
+    values[fits] = text[fits].astype("int64").to_numpy()
+    decimal = pd.to_numeric(text.where(~integer, ""), errors="coerce").to_numpy(dtype="float64")
+    whole = ~integer & np.isfinite(decimal) & (decimal % 1 == 0) & (np.abs(decimal) < 2.0**53)
+    values[whole] = decimal[whole].astype(np.int64)
+    return values, ~(fits | whole | huge), huge
+
+
 def _read_checked(path, fmt, header, columns) -> pd.DataFrame:
     """Read everything as text, validate vectorised, and report the first bad line."""
     df = _read_csv(path, fmt, header, columns, {}, skip_blank_lines=False)
+    df[columns] = df[columns].fillna("")
     blank = (df[columns] == "").all(axis=1).to_numpy()  # blank lines are skipped
     rating = pd.to_numeric(df["rating"], errors="coerce").to_numpy(dtype="float64")
     problems = {
@@ -481,12 +731,9 @@ def _read_checked(path, fmt, header, columns) -> pd.DataFrame:
         "missing or non-numeric rating": ~np.isfinite(rating),
     }
     if "timestamp" in df:
-        timestamp = pd.to_numeric(df["timestamp"], errors="coerce")
-        if timestamp.dtype.kind == "f":  # NaN for text, or decimals: integer values only
-            timestamp = timestamp.to_numpy()
-            problems["missing or non-integer timestamp"] = ~(
-                np.isfinite(timestamp) & (timestamp % 1 == 0)
-            )
+        timestamp, bad, huge = _parse_timestamps(df["timestamp"])
+        problems["missing or non-integer timestamp"] = bad
+        problems["timestamp beyond the 64-bit integer range (at most 9223372036854775807)"] = huge
     if "_trailing" in df:
         problems["extra non-empty column"] = df["_trailing"] != ""
     first_bad = {}
@@ -500,21 +747,283 @@ def _read_checked(path, fmt, header, columns) -> pd.DataFrame:
     keep = ~blank
     out = pd.DataFrame({"user": df["user"][keep], "item": df["item"][keep], "rating": rating[keep]})
     if "timestamp" in df:
-        out["timestamp"] = np.asarray(timestamp)[keep].astype("int64")
+        out["timestamp"] = timestamp[keep]
+    for col in columns:
+        if col.startswith("_extra"):
+            out[col] = df[col][keep]
     return out.reset_index(drop=True)
 
 
-def _raise_bad_line(path: Path, fmt: str, lineno: int, what: str, columns: list[str]):
+def _raise_bad_line(path: Path, fmt: str, lineno: int, what: str, columns):
     """Raise ValueError quoting line ``lineno`` (1-based) of the file."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         text = next(itertools.islice(fh, lineno - 1, None), "").rstrip("\r\n")
-    n_found, n_data = len(_split(text, fmt)), len([c for c in columns if c != "_trailing"])
+    n_found = len(_split(text, fmt))
+    n_data = len([c for c in columns if c in RATING_COLUMNS])
     if n_found < n_data or what == "too many columns":
         what = (
             f"too {'few' if n_found < n_data else 'many'} columns (found {n_found}, "
             f"expected {n_data}: {', '.join(RATING_COLUMNS[:n_data])})"
         )
+    if n_found > n_data or what == "extra non-empty column":
+        what += f" (load_ratings(..., first_columns={n_data}) keeps only the first {n_data})"
     raise ValueError(f"{path}: line {lineno}: {what}: {text!r}")
+
+
+def _raise_not_utf8(path: Path):
+    """Raise ValueError naming the first line of ``path`` that is not UTF-8."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        lineno = raw.count(b"\n", 0, exc.start) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        end = raw.find(b"\n", exc.start)
+        line = raw[start : end if end >= 0 else len(raw)].rstrip(b"\r")
+        raise ValueError(
+            f"{path}: line {lineno}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+            f"{exc.start - start + 1}): {line!r}. Save the file as UTF-8 (from Latin-1: "
+            f"iconv -f latin1 -t utf-8)."
+        ) from None
+    raise ValueError(f"{path}: cannot be decoded as UTF-8")  # pragma: no cover
+
+
+def _line_numbers(path, fmt, header, columns, rows) -> np.ndarray:
+    """1-based file line numbers of the frame rows ``rows`` (blank lines are not rows)."""
+    text = _read_csv(path, fmt, header, columns, {}, skip_blank_lines=False)
+    text = text[columns].fillna("")
+    data_lines = np.flatnonzero(~(text == "").all(axis=1).to_numpy()) + 1 + int(header)
+    return data_lines[np.asarray(rows, dtype=np.int64)]
+
+
+def _check_truncated_last_line(path: Path, timestamp: np.ndarray) -> None:
+    """Refuse a last line without newline whose timestamp is shorter than all others."""
+    if timestamp.size < 2:
+        return
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 4096))
+        tail = fh.read()
+    if tail.endswith(b"\n"):
+        return
+    digits = len(str(abs(int(timestamp[-1]))))
+    fewest = len(str(int(np.abs(timestamp[:-1]).min())))
+    if digits >= fewest:
+        return
+    lineno = path.read_bytes().count(b"\n") + 1
+    text = tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    raise ValueError(
+        f"{path}: line {lineno}: the last line has no final newline and its timestamp has "
+        f"{digits} digit(s), fewer than every other timestamp ({fewest} or more): the file "
+        f"looks cut off (interrupted download or copy): {text!r}. Get a complete copy, or "
+        f"delete the line if the file is otherwise whole."
+    )
+
+
+# --------------------------------------------------------------------------- rating scale
+
+
+def _on_grid(values: np.ndarray, step: float) -> np.ndarray:
+    scaled = values / step
+    return np.abs(scaled - np.round(scaled)) < 1e-6
+
+
+def _scale_problems(values: np.ndarray):
+    """``((min, max, step), bad_mask, reason)`` for finite ratings ``values``."""
+    n = values.size
+    rare = int(RARE_SHARE * n)  # 0 below 1,000 ratings: nothing is called rare then
+    step, bad, reason = None, np.zeros(n, dtype=bool), ""
+    for candidate in RATING_STEPS:
+        off = ~_on_grid(values, candidate)
+        if off.sum() <= rare:
+            step = candidate
+            if off.any():
+                bad, reason = off, f"off the grid of step {candidate:g}"
+            break
+    inside = values[~bad]
+    if inside.size == 0:
+        return (float("nan"), float("nan"), step), bad, reason
+    lo, hi = float(inside.min()), float(inside.max())
+    best = None
+    for klo, khi in KNOWN_SCALES:
+        outside = (values < klo - 1e-9) | (values > khi + 1e-9)
+        n_out = int((outside & ~bad).sum())
+        used = inside[(inside >= klo - 1e-9) & (inside <= khi + 1e-9)]
+        fills = used.size and np.isclose(used.min(), klo) and np.isclose(used.max(), khi)
+        if 0 < n_out <= rare and fills and (best is None or n_out < best[0]):
+            best = (n_out, klo, khi, outside & ~bad)
+    if best is not None:
+        _, klo, khi, outside = best
+        bad = bad | outside
+        lo, hi = klo, khi
+        reason = (reason + " or " if reason else "") + f"outside the scale {klo:g}-{khi:g}"
+    return (lo, hi, step), bad, reason
+
+
+def infer_rating_scale(ratings) -> tuple[float, float, float | None]:
+    """Infer the rating scale ``(min, max, step)`` of a set of ratings.
+
+    The rule, applied to all ratings at once (vectorised):
+
+    1. **Step**: the largest of :data:`RATING_STEPS` (1, 0.5, 0.25, 0.1, 0.05,
+       0.01) such that at least 99.9% of the ratings are multiples of it
+       (at most ``floor(0.001 * n)`` are not). None when no step fits.
+    2. **Off the grid**: the ratings that are not multiples of that step. If
+       there are any, they are *rare* (at most 0.1% of the ratings), which
+       means a typo or an edit, not a finer scale: an error.
+    3. **Range**: a conventional scale of :data:`KNOWN_SCALES` (1-5, 0.5-5,
+       0.5-4, 0-5, 1-10, 0-10) whose two ends both occur but which leaves out a
+       rare set of ratings (at most 0.1%): those are out of range (a lone 6
+       among ratings filling 1-5): an error. Otherwise min and max are the
+       smallest and largest rating.
+
+    Because "rare" means at most 0.1%, nothing is rare in fewer than 1,000
+    ratings: a small file gets the scale it shows. State the scale instead
+    (``load_ratings(path, rating_scale=(1, 5, 1))``) to check a small file.
+
+    Parameters
+    ----------
+    ratings : array-like of float
+        The ratings (a Series, array or list); all must be finite.
+
+    Returns
+    -------
+    tuple of (float, float, float or None)
+        ``(min, max, step)``, e.g. ``(1.0, 5.0, 1.0)`` for MovieLens 100K,
+        ``(0.5, 5.0, 0.5)`` for MovieLens latest-small, ``(0.5, 4.0, 0.5)``
+        for FilmTrust.
+
+    Raises
+    ------
+    ValueError
+        If there are no ratings, a rating is NaN or infinite, or some ratings
+        are rare and off the grid or out of range: the message gives their
+        positions (index labels for a Series) and values.
+    """
+    labels = ratings.index if isinstance(ratings, pd.Series) else None
+    values = np.asarray(ratings, dtype=np.float64).ravel()
+    if values.size == 0:
+        raise ValueError("no ratings: cannot infer a rating scale")
+    if not np.isfinite(values).all():
+        raise ValueError("ratings must be finite numbers to infer a scale (NaN or inf found)")
+    scale, bad, reason = _scale_problems(values)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        names = labels[rows] if labels is not None else rows
+        where = ", ".join(
+            f"{'label' if labels is not None else 'position'} {r!r}: {v:g}"
+            for r, v in zip(list(names[:10]), values[rows[:10]])
+        )
+        raise ValueError(
+            f"{rows.size} rare rating(s) {reason} of the other {values.size - rows.size:,} "
+            f"(scale {scale[0]:g}-{scale[1]:g}, step {scale[2]}): {where}"
+            f"{' ...' if rows.size > 10 else ''}"
+        )
+    return scale
+
+
+def _rating_scale(path, fmt, header, names, extra, values, stated, notes):
+    """The file's scale (stated or inferred); ValueError naming the lines that break it."""
+    if stated is not None:
+        lo, hi, step = stated
+        bad = (values < lo - 1e-9) | (values > hi + 1e-9)
+        reason = f"outside the stated rating_scale {lo:g}-{hi:g}"
+        if step is not None:
+            bad |= ~_on_grid(values, step)
+            reason += f" or off its step {step:g}"
+        scale, source, hint = stated, "stated", "check the file or the stated scale"
+    else:
+        scale, bad, reason = _scale_problems(values)
+        source = "inferred"
+        hint = (
+            "if these ratings are genuine, state the scale: load_ratings(..., "
+            "rating_scale=(min, max, step))"
+        )
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        lines = _line_numbers(path, fmt, header, names + extra, rows[:10])
+        where = ", ".join(f"line {n}: {v:g}" for n, v in zip(lines, values[rows[:10]]))
+        raise ValueError(
+            f"{path}: {rows.size:,} rating(s) {reason} (the other {values.size - rows.size:,} "
+            f"ratings fit): {where}{' ...' if rows.size > 10 else ''}; {hint}"
+        )
+    scale = tuple(None if v is None else float(v) for v in scale)
+    notes.append(
+        f"{path.name}: rating scale {scale[0]:g}-{scale[1]:g}, step "
+        f"{'none' if scale[2] is None else f'{scale[2]:g}'} ({source}"
+        + (
+            f"; only {values.size:,} ratings, too few to call any value rare: state "
+            "rating_scale= to check them)"
+            if stated is None and int(RARE_SHARE * values.size) == 0
+            else ")"
+        )
+    )
+    return scale, source
+
+
+# --------------------------------------------------------------------------- Amazon 2014 ids
+
+
+def _check_amazon_2014_ids(path, df, repair, attrs, notes, warn) -> pd.DataFrame:
+    """Count implausible and zero-stripped ids of an Amazon 2014 file; repair if asked."""
+    head = df.head(1000)
+    looks = (
+        head["user"].str.fullmatch(_AMAZON_2014_USER).mean() >= 0.5
+        and head["item"].str.fullmatch(f"{_ASIN}|{_STRIPPED_ASIN}").mean() >= 0.5
+    )
+    if not looks:
+        if repair:
+            raise ValueError(
+                f"{path}: repair_asins=True applies to Amazon 2014 ratings files only; the ids "
+                "here do not look like 2014 reviewer ids and ASINs"
+            )
+        return df
+    report = {}
+    users = pd.Series(pd.unique(df["user"]), dtype=object)
+    items = pd.Series(pd.unique(df["item"]), dtype=object)
+    bad_users = set(users[~users.str.fullmatch(_AMAZON_2014_USER)])
+    stripped = set(items[items.str.fullmatch(_STRIPPED_ASIN)])
+    bad_items = set(items[~items.str.fullmatch(_ASIN)]) - stripped
+    for key, ids, col, what in [
+        ("implausible_users", bad_users, "user", "user id(s) that cannot be 2014 reviewer ids"),
+        ("implausible_items", bad_items, "item", "item id(s) that cannot be ASINs"),
+        (
+            "stripped_asins",
+            stripped,
+            "item",
+            "all-digit ASIN(s) shorter than 10 characters "
+            "(leading zeros stripped, e.g. by a spreadsheet)",
+        ),
+    ]:
+        if not ids:
+            continue
+        rows = df[col].isin(ids).to_numpy()
+        examples = list(pd.unique(df[col][rows]))[:5]
+        report[key] = {"rows": int(rows.sum()), "ids": len(ids), "examples": examples}
+        message = (
+            f"{path.name}: {rows.sum():,} row(s) with {len(ids):,} {what}, kept: "
+            f"{', '.join(map(repr, examples))}{' ...' if len(ids) > 5 else ''}"
+        )
+        if key == "stripped_asins":
+            if repair:
+                df = df.copy()
+                df.loc[rows, "item"] = df.loc[rows, "item"].str.zfill(10)
+                report[key]["repaired"] = True
+                message = (
+                    f"{path.name}: repair_asins=True: zero-padded {len(ids):,} ASIN(s) in "
+                    f"{rows.sum():,} row(s) to 10 characters, e.g. {examples[0]!r} -> "
+                    f"{examples[0].zfill(10)!r}"
+                )
+            else:
+                report[key]["repaired"] = False
+                message += "; load_ratings(..., repair_asins=True) zero-pads them"
+        notes.append(message)
+        warn.append(message)
+    if repair and "stripped_asins" not in report:
+        notes.append(f"{path.name}: repair_asins=True: no zero-stripped ASIN found")
+    attrs["amazon_ids"] = report
+    return df
 
 
 # --------------------------------------------------------------------------- datasets
@@ -559,6 +1068,10 @@ def _download(name: str, spec: DatasetSpec, filename: str, folder: Path) -> None
                 path=folder,
                 progressbar=progressbar,
             )
+            if spec.sha256 is None:
+                note = _unverified_note(name, spec)
+                print(note)
+                warnings.warn(note, DataQualityWarning, stacklevel=4)
             return
         archive = Path(urlparse(spec.url).path).name
         members = [f"{spec.archive_dir}/{f}" for f in spec.files]
@@ -613,6 +1126,14 @@ def _fetch(name: str, filename: str, folder: str | os.PathLike | None, download:
     return path
 
 
+def _unverified_note(name: str, spec: DatasetSpec) -> str:
+    counts = ", ".join(f"{v:,} {k[2:]}" for k, v in (spec.counts or {}).items())
+    return (
+        f"{name}: no published sha256 exists for {spec.file}, so this copy is verified by its "
+        f"size and counts only ({counts or 'no reference counts'})"
+    )
+
+
 def load_dataset(
     name: str,
     data_dir: str | os.PathLike | None = None,
@@ -639,16 +1160,22 @@ def load_dataset(
     download : bool, default True
         Download a missing file. With False a missing file is an error.
     **kwargs
-        Only for ``"synthetic"``: ``size`` (``"small"``, default, or
-        ``"full"``), ``n_ratings``, ``n_users``, ``n_items``, ``rank``,
-        ``seed`` (int, default 0); explicit counts override ``size``.
+        For ``"synthetic"``: ``size`` (``"small"``, default, or ``"full"``),
+        ``n_ratings``, ``n_users``, ``n_items``, ``rank``, ``seed`` (int,
+        default 0); explicit counts override ``size``. For a file:
+        ``first_columns`` and ``repair_asins``, passed to
+        :func:`load_ratings`.
 
     Returns
     -------
     pandas.DataFrame
         Ratings frame (see :func:`load_ratings`) with
-        ``attrs["dataset"] = name``. For ``"amazon-beauty"`` the counts are
-        compared with :data:`BEAUTY_COUNTS`.
+        ``attrs["dataset"] = name``, read with the dataset's known
+        ``rating_scale``. The counts are compared with the reference counts.
+        ``"amazon-beauty"`` has no published checksum: the download is
+        verified by its size and counts only (:data:`BEAUTY_COUNTS`), as a
+        printed line, a :class:`DataQualityWarning` and a line of
+        ``attrs["notes"]`` say.
 
     Raises
     ------
@@ -656,7 +1183,8 @@ def load_dataset(
         Unknown name (the message lists the valid ones), sha256 mismatch
         (names the file, expected and actual hash), or a bad line.
     TypeError
-        Keyword arguments given for a dataset other than ``"synthetic"``.
+        Keyword arguments other than ``first_columns`` and ``repair_asins``
+        given for a dataset other than ``"synthetic"``.
     DataNotFoundError
         File missing and not downloadable (``download=False``, no URL, or the
         download failed). The message names the file, the URL and the folder.
@@ -665,6 +1193,9 @@ def load_dataset(
     -----
     CountMismatchWarning
         The file loaded but has other counts than the reference.
+    DataQualityWarning
+        A download without a published checksum, or what :func:`load_ratings`
+        reports (zero-stripped ASINs in ``"amazon-beauty-sample"``, ...).
     """
     spec = _spec(name)
     if name == "synthetic":
@@ -674,11 +1205,17 @@ def load_dataset(
         if size == "full":
             kwargs = {**SYNTHETIC_FULL, **kwargs}
         return synthetic_ratings(**kwargs)
-    if kwargs:
-        raise TypeError(f"load_dataset({name!r}) takes no extra arguments: {sorted(kwargs)}")
+    unknown = set(kwargs) - {"first_columns", "repair_asins"}
+    if unknown:
+        raise TypeError(
+            f"load_dataset({name!r}) takes only first_columns and repair_asins as extra "
+            f"arguments, not {sorted(unknown)}"
+        )
     path = _fetch(name, spec.file, data_dir, download)
-    df = load_ratings(path)
+    df = load_ratings(path, rating_scale=spec.rating_scale, **kwargs)
     df.attrs.update(dataset=name, source=str(path))
+    if spec.sha256 is None and spec.url is not None:
+        df.attrs["notes"].append(_unverified_note(name, spec))
     if spec.counts is not None:
         check_counts(df, spec.counts, name=name)
     return df
@@ -724,7 +1261,7 @@ def load_canonical_split(
     frames = []
     for part in ("base", "test"):
         path = _fetch(name, f"u{fold}.{part}", data_dir, download)
-        df = load_ratings(path, fmt="ml100k")
+        df = load_ratings(path, fmt="ml100k", rating_scale=DATASETS[name].rating_scale)
         df.attrs.update(dataset=name)
         frames.append(df)
     return frames[0], frames[1]

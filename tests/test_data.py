@@ -24,6 +24,7 @@ from recsys_ae.data import (
     SYNTHETIC_FULL,
     CountMismatchWarning,
     DataNotFoundError,
+    DataQualityWarning,
     check_counts,
     dataset_counts,
     load_canonical_split,
@@ -33,12 +34,17 @@ from recsys_ae.data import (
 )
 
 ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-BEAUTY_URL = "http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv"
+BEAUTY_URL = "https://snap.stanford.edu/data/amazon/productGraph/categoryFiles/ratings_Beauty.csv"
 
 
 def write(path: Path, text: str) -> Path:
     path.write_bytes(text.encode())
     return path
+
+
+def core_attrs(df) -> dict:
+    """The three attrs every loader sets (the loader adds its findings beside them)."""
+    return {k: df.attrs[k] for k in ("dataset", "synthetic", "source")}
 
 
 def pairs(df) -> set:
@@ -66,7 +72,9 @@ def test_leading_zero_ids_stay_strings_after_many_rows(tmp_path):
     users = [f"A{i:09d}X" for i in range(n_text)] + [f"{i:010d}" for i in range(n_digit)]
     items = [f"B{i % 5000:09d}" for i in range(n_text)] + ["0205616461"] * n_digit
     lines = [f"{u},{i},5.0,1369699200" for u, i in zip(users, items)]
-    df = load_ratings(write(tmp_path / "big.csv", "\n".join(lines) + "\n"))
+    # the first ids look like Amazon 2014 reviewer ids, so the all-digit ones are reported
+    with pytest.warns(DataQualityWarning, match=r"1,000 row\(s\) with 1,000 user id"):
+        df = load_ratings(write(tmp_path / "big.csv", "\n".join(lines) + "\n"))
     assert_ratings_frame(df)
     assert len(df) == n_text + n_digit
     assert df["user"].iloc[-1] == "0000000999"
@@ -94,7 +102,10 @@ def test_header_and_no_header_give_the_same_frame(tmp_path, newline, final_newli
         "rating": [5.0, 3.0],
         "timestamp": [1369699200, 1355443200],
     }
-    assert a.attrs == {"dataset": "plain", "synthetic": False, "source": str(plain)}
+    assert core_attrs(a) == {"dataset": "plain", "synthetic": False, "source": str(plain)}
+    assert a.attrs["header"] is None
+    assert b.attrs["header"] == "UserId,ProductId,Rating,Timestamp"
+    assert a.attrs["amazon_ids"] == b.attrs["amazon_ids"] == {}  # checked: nothing odd
 
 
 @pytest.mark.parametrize("header", ["", "user,item,rating,timestamp,\n", "u,i,r,t\n"])
@@ -187,11 +198,13 @@ def test_load_dataset_ml100k_uses_local_file_without_warnings(shared_data):
         warnings.simplefilter("error")
         df = load_dataset("ml-100k", download=False)
     assert dataset_counts(df) == {"n_ratings": 100_000, "n_users": 943, "n_items": 1_682}
-    assert df.attrs == {
+    assert core_attrs(df) == {
         "dataset": "ml-100k",
         "synthetic": False,
         "source": str(shared_data / "ml-100k" / "u.data"),
     }
+    assert df.attrs["rating_scale"] == (1.0, 5.0, 1.0)
+    assert df.attrs["rating_scale_source"] == "stated"
 
 
 def test_canonical_split_u1(shared_data):
@@ -229,7 +242,8 @@ def test_ml_latest_small(shared_data):
 
 
 def test_amazon_beauty_sample(shared_data):
-    df = load_dataset("amazon-beauty-sample", download=False)
+    with pytest.warns(DataQualityWarning, match="leading zeros stripped"):
+        df = load_dataset("amazon-beauty-sample", download=False)
     assert_ratings_frame(df)
     assert dataset_counts(df) == {"n_ratings": 499, "n_users": 452, "n_items": 170}
     assert df.iloc[0].tolist() == ["A39HTATAQ9V7YF", "205616461", 5.0, 1369699200]
@@ -360,16 +374,23 @@ def test_zip_download_gives_cache_layout(tmp_path, shared_data, monkeypatch):
     assert len(calls) == 1
 
 
-def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch):
+def test_bare_csv_download_and_count_check(tmp_path, shared_data, monkeypatch, capsys):
     sample = shared_data / "amazon-beauty-2014-prefix499" / "ratings_Beauty.csv"
     calls = []
     monkeypatch.setattr(pooch, "retrieve", fake_retrieve(sample, calls))
-    with pytest.warns(CountMismatchWarning) as record:
+    with pytest.warns((CountMismatchWarning, DataQualityWarning)) as record:
         df = load_dataset("amazon-beauty", data_dir=tmp_path)
     assert calls[0]["path"] == tmp_path / "amazon-beauty"
     assert calls[0]["fname"] == "ratings_Beauty.csv"
     assert len(df) == 499
-    message = str(record[0].message)
+    # no published checksum: said in the printed output, a warning and the notes
+    unverified = "verified by its size and counts only (2,023,070 ratings"
+    assert unverified in capsys.readouterr().out
+    assert any(unverified in str(w.message) for w in record if w.category is DataQualityWarning)
+    assert any(unverified in note for note in df.attrs["notes"])
+    counts = [w for w in record if w.category is CountMismatchWarning]
+    assert len(counts) == 1
+    message = str(counts[0].message)
     assert "amazon-beauty" in message
     assert "n_ratings: expected 2,023,070, got 499" in message
     assert "n_users: expected 1,210,271, got 452" in message
