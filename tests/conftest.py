@@ -28,7 +28,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="module")
 def settings(shared_data):
     """The book's settings as CI runs the notebooks: MovieLens 100K, ``ci`` profile."""
-    from recsys_ae.settings import book_settings
+    from recsys_ae.chapters.settings import book_settings
 
     return book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
                           "RECSYS_AE_DATA_DIR": str(shared_data)})

@@ -1,12 +1,14 @@
-"""recsys_ae.settings: the one place that chooses the notebooks' data and sizes."""
+"""recsys_ae.chapters.settings: the one place that chooses the notebooks' data and sizes."""
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from recsys_ae import data
-from recsys_ae.settings import (
+from recsys_ae.chapters.settings import (
     DEFAULT_DATASET,
     PROFILES,
     REPO_ROOT,
@@ -24,20 +26,20 @@ def test_defaults_are_the_real_beauty_file_and_the_full_profile():
     assert s.synthetic_size == "full"
     assert s.seed == 0
     assert s.data_dir is None
-    assert s.epochs("u-autorec") == 20  # the seed notebook's 20 epochs
+    assert s.epochs("u-autorec") == 20  # the student notebook's 20 epochs
     assert s.epochs("i-autorec") == 60  # the paper preset's
     assert s.epochs("anything-else") is None  # "the preset's": leave the config's epochs
 
 
 def test_full_profile_uses_each_presets_own_epochs():
-    from recsys_ae.autorec import PRESETS
-    from recsys_ae.settings import MODEL_PRESETS
+    from recsys_ae.chapters.settings import MODEL_PRESETS
+    from recsys_ae.configs import AUTOREC_PRESETS as PRESETS
 
     full = book_settings({})
     assert set(PROFILES["full"].epochs_by_model.values()) == {None}
     for model, preset in MODEL_PRESETS.items():
         assert full.epochs(model) == PRESETS[preset].epochs
-    assert dict(MODEL_PRESETS) == {"u-autorec": "seed", "i-autorec": "paper"}
+    assert dict(MODEL_PRESETS) == {"u-autorec": "notebook", "i-autorec": "paper"}
 
 
 def test_ci_profile_is_smaller_but_the_same_data():
@@ -163,3 +165,49 @@ def test_banner_markdown_uses_the_environment(monkeypatch):
 def test_every_profile_has_a_default_epoch_count():
     for profile in PROFILES.values():
         assert "default" in profile.epochs_by_model
+
+
+def test_model_presets_are_checked_against_the_registry():
+    from recsys_ae.chapters.settings import MODEL_PRESETS, _check_model_presets
+
+    _check_model_presets(MODEL_PRESETS)
+    with pytest.raises(ValueError, match="not a preset"):
+        _check_model_presets({"u-autorec": "seed"})  # the old name is not a preset key
+    with pytest.raises(ValueError, match="unknown model"):
+        _check_model_presets({"v-autorec": "paper"})
+    with pytest.raises(ValueError, match="registry name"):
+        _check_model_presets({"U-AutoRec": "paper"})
+
+
+def test_make_model_uses_the_registry_the_books_preset_and_the_profile():
+    from recsys_ae.configs import AUTOREC_PRESETS
+
+    ci = book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
+                        "RECSYS_AE_SEED": "4"})
+    u = ci.make_model("u-autorec")
+    assert u.config == dataclasses.replace(AUTOREC_PRESETS["notebook"], epochs=3)
+    assert (u.kind, u.seed, u.verbose) == ("user", 4, 0)
+    i = ci.make_model("I-AutoRec", dtype="float64")  # display names work too
+    assert i.config == dataclasses.replace(AUTOREC_PRESETS["paper"], epochs=25, dtype="float64")
+    assert ci.config("u-autorec", dropout=0.0).dropout == 0.0
+    assert ci.make_model("bias").seed == 4
+    assert book_settings({}).config("i-autorec").epochs == AUTOREC_PRESETS["paper"].epochs
+    assert [ci.label(n) for n in ("u-autorec", "i-autorec", "bias", "global-mean")] == [
+        "U-AutoRec (notebook)", "I-AutoRec (paper)", "user + item bias", "global mean"]
+
+
+def test_importing_settings_installs_no_warnings_filter():
+    """The filter is quiet_notebook()'s job, not a side effect of an import."""
+    code = ("import warnings\n"
+            "import numpy, pandas, scipy.sparse  # third-party imports add their own filters\n"
+            "before = list(warnings.filters)\n"
+            "import recsys_ae, recsys_ae.data, recsys_ae.chapters.settings as s\n"
+            "assert warnings.filters == before, 'importing changed warnings.filters'\n"
+            "s.quiet_notebook()\n"
+            "assert [f[1].pattern for f in warnings.filters if f not in before] == "
+            "['IProgress not found']\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
+
+
+def test_repo_root_is_the_repository():
+    assert (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "notebooks").is_dir()

@@ -1,14 +1,15 @@
-"""recsys_ae.studies: the permutation experiment, cold-start counts, and the book helpers."""
+"""recsys_ae.chapters.studies: the permutation experiment, cold-start counts, the book helpers."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_ae import data, experiment, studies
+from recsys_ae import data, experiment
 from recsys_ae.autorec import AutoRec, AutoRecConfig
 from recsys_ae.baselines import BiasBaseline, GlobalMean
+from recsys_ae.chapters import studies
+from recsys_ae.chapters.settings import book_settings
 from recsys_ae.metrics import rmse
-from recsys_ae.settings import book_settings
 
 SMALL = AutoRecConfig(hidden_units=24, activation="tanh", dropout=0.0, l2=1e-4,
                       optimizer="adam", learning_rate=3e-3, batch_size=32, epochs=3,
@@ -26,7 +27,7 @@ def ml100k_subset(shared_data):
 
 @pytest.fixture(scope="module")
 def synthetic_split():
-    """The seed's filter and random 80/20 split of the 20,000-rating stand-in."""
+    """The one-pass filter and random 80/20 split of the 20,000-rating stand-in."""
     return experiment.prepare("synthetic", seed=0, size="small").split
 
 
@@ -72,7 +73,7 @@ def test_permutation_experiment_matches_to_float_tolerance(ml100k_subset):
 
 def test_permutation_experiment_refuses_dropout_unless_asked(ml100k_subset):
     train, test = ml100k_subset
-    noisy = AutoRecConfig.preset("seed", hidden_units=16, epochs=2, batch_size=32,
+    noisy = AutoRecConfig.preset("notebook", hidden_units=16, epochs=2, batch_size=32,
                                  dtype="float64")
     with pytest.raises(ValueError, match="per column"):
         studies.permutation_experiment(train, test, config=noisy)
@@ -132,7 +133,7 @@ def test_cold_start_counts_on_canonical_u1(shared_data):
 
 def test_cold_start_study_on_the_synthetic_split(synthetic_split):
     train, test = synthetic_split.train, synthetic_split.test
-    cfg = AutoRecConfig.preset("seed", hidden_units=16, epochs=1)
+    cfg = AutoRecConfig.preset("notebook", hidden_units=16, epochs=1)
     model = AutoRec("user", cfg, seed=0, verbose=0).fit(train)
     bias = BiasBaseline().fit(train)
     study = studies.cold_start_study(train, test, model, baseline=bias)
@@ -180,7 +181,8 @@ def test_model_and_activity_comparison_agree_with_metrics(synthetic_split):
     truth = test["rating"].to_numpy()
     pred = models["bias"].predict(test["user"].to_numpy(), test["item"].to_numpy())
     assert table.loc["bias", "rmse"] == pytest.approx(rmse(truth, pred))
-    assert table.loc["bias", "n_cold"] == models["bias"].n_cold_
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    assert table.loc["bias", "n_cold"] == models["bias"].cold_pairs(users, items).sum()
     by_activity = studies.activity_comparison(train, test, models)
     assert list(by_activity.index) == ["0", "1", "2", "3-5", "6-20", ">20"]
     assert by_activity["n_ratings"].sum() == len(test)
@@ -195,9 +197,19 @@ def test_book_split_and_config_follow_the_settings(shared_data):
     assert (len(prepared.split.train), len(prepared.split.test)) == (80_000, 20_000)
     synthetic = studies.book_split(settings, "synthetic")
     assert synthetic.synthetic and len(synthetic.ratings) < 20_000
-    u = studies.book_config(settings, "u-autorec")
-    i = studies.book_config(settings, "i-autorec", dtype="float64")
+    u = settings.config("u-autorec")
+    i = settings.config("i-autorec", dtype="float64")
     assert (u.hidden_units, u.dropout, u.epochs) == (700, 0.7, settings.epochs("u-autorec"))
     assert (i.hidden_units, i.centre, i.dtype) == (500, False, "float64")
     with pytest.raises(ValueError, match="unknown model"):
-        studies.book_config(settings, "mf")
+        settings.config("nonsense")
+
+
+def test_book_models_come_from_the_registry_with_the_books_presets(synthetic_split):
+    settings = book_settings({"RECSYS_AE_PROFILE": "ci"})
+    models = studies.book_models(settings, synthetic_split.train,
+                                 names=("global-mean", "bias", "u-autorec"))
+    assert list(models) == ["global mean", "user + item bias", "U-AutoRec (notebook)"]
+    u = models["U-AutoRec (notebook)"]
+    assert u.config == settings.config("u-autorec") and u.is_fitted
+    assert u.config.epochs == settings.epochs("u-autorec")

@@ -2,19 +2,22 @@
 
 Every notebook starts with::
 
-    from recsys_ae.settings import book_settings, data_banner
-    S = book_settings()
-    display(Markdown(data_banner(S)))
+    from recsys_ae.chapters import settings
+    settings.quiet_notebook()
+    S = settings.book_settings()
+    display(Markdown(settings.data_banner(S)))
     ratings = S.load()
 
-and never names a dataset, a data folder or a number of epochs itself. Three environment
+and never names a dataset, a data folder or a number of epochs itself; the models it trains
+come from the registry with the preset the book shows for them (:meth:`BookSettings.make_model`,
+:data:`MODEL_PRESETS`). Three environment
 variables choose, read once by :func:`book_settings`:
 
 =========================  ==================  =============================================
 variable                   default             meaning
 =========================  ==================  =============================================
 ``RECSYS_AE_DATASET``      ``amazon-beauty``   a name from :data:`recsys_ae.data.DATASETS`
-``RECSYS_AE_PROFILE``      ``full``            ``full`` (the seed's sizes) or ``ci``
+``RECSYS_AE_PROFILE``      ``full``            ``full`` (the presets' sizes) or ``ci``
                                                (small but real: fewer epochs, smaller
                                                samples; what CI and a quick look use)
 ``RECSYS_AE_DATA_DIR``     the user cache      data folder ``<dir>/<dataset>/<file>``; a
@@ -33,6 +36,9 @@ The default is the real Amazon Beauty file. Offline without it, loading fails lo
 :class:`recsys_ae.data.DataNotFoundError` (file, URL, folder); nothing falls back to
 generated data on its own. The synthetic stand-in runs only when chosen
 (``RECSYS_AE_DATASET=synthetic``), and then :func:`data_banner` puts a warning on the page.
+
+Importing this module changes nothing global: the one warnings filter the pages want is
+installed by :func:`quiet_notebook`, which each notebook calls in its first cell.
 """
 
 from __future__ import annotations
@@ -45,25 +51,25 @@ from types import MappingProxyType
 
 import pandas as pd
 
-# In a notebook without ipywidgets, tqdm.auto (imported by a dependency) warns "IProgress not
-# found" on stderr; the book has no progress bars, so the warning would only be noise on a page.
-warnings.filterwarnings("ignore", message="IProgress not found")
-
-from recsys_ae import data  # noqa: E402
+from recsys_ae import data, registry
 
 __all__ = [
     "DEFAULT_DATASET",
     "MODEL_PRESETS",
     "PROFILES",
+    "REPO_ROOT",
     "BookSettings",
     "Profile",
     "banner_markdown",
     "book_settings",
     "data_banner",
+    "quiet_notebook",
 ]
 
 DEFAULT_DATASET = "amazon-beauty"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The repository root (where ``.ci/run`` and the book live), for a relative
+#: ``RECSYS_AE_DATA_DIR``. Only the chapters' machinery knows it; the library has no such path.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _PRETTY = {
     "amazon-beauty": "Amazon Beauty ratings (2014)",
@@ -74,9 +80,35 @@ _PRETTY = {
 }
 
 
-#: The :class:`~recsys_ae.autorec.AutoRecConfig` preset each of the book's models is trained
-#: with: U-AutoRec as the seed notebook configured it, I-AutoRec as the AutoRec paper did.
-MODEL_PRESETS = MappingProxyType({"u-autorec": "seed", "i-autorec": "paper"})
+#: The registry preset (:data:`recsys_ae.configs.AUTOREC_PRESETS`) each of the book's models is
+#: shown with: U-AutoRec as the student notebook configured it, I-AutoRec as the AutoRec paper
+#: did. Models not named here get their registry default.
+MODEL_PRESETS = MappingProxyType({"u-autorec": "notebook", "i-autorec": "paper"})
+
+
+def _check_model_presets(presets) -> None:
+    """Every entry of :data:`MODEL_PRESETS` names a registered model and one of its presets."""
+    for name, preset in presets.items():
+        spec = registry.get_spec(name)  # ValueError for an unknown model
+        if spec.name != name:
+            raise ValueError(f"MODEL_PRESETS key {name!r}: use the registry name {spec.name!r}")
+        if preset not in spec.presets:
+            raise ValueError(f"MODEL_PRESETS[{name!r}] = {preset!r} is not a preset of {name}; "
+                             f"choose one of {sorted(spec.presets)}")
+
+
+_check_model_presets(MODEL_PRESETS)
+
+
+def quiet_notebook() -> None:
+    """Silence the one warning that is only noise on a rendered page; call it in a notebook's
+    first cell.
+
+    In a notebook without ipywidgets, ``tqdm.auto`` (imported by a dependency) warns
+    "IProgress not found" on stderr; the book has no progress bars. Nothing else is filtered:
+    a ``FutureWarning`` (an old name) must show, so that the page gets fixed.
+    """
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 @dataclass(frozen=True)
@@ -89,7 +121,7 @@ class Profile:
         ``"full"`` or ``"ci"``.
     epochs_by_model : mapping of str to (int or None)
         Training epochs per model name; ``"default"`` for any other name. ``None`` means "the
-        model's own": the epochs of its preset in :data:`MODEL_PRESETS` (``"seed"``: 20,
+        model's own": the epochs of its preset in :data:`MODEL_PRESETS` (``"notebook"``: 20,
         ``"paper"``: 60), or the caller's default for a model without one.
     synthetic_size : str
         ``"small"`` (20,000 ratings) or ``"full"`` (Beauty's 2,023,070) for the stand-in where
@@ -114,7 +146,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "full": Profile(
         name="full",
-        # each model's preset decides: the seed's U-AutoRec 20 epochs, the paper's I-AutoRec 60
+        # each model's preset decides: the notebook's U-AutoRec 20 epochs, the paper's 60
         epochs_by_model=MappingProxyType({"u-autorec": None, "i-autorec": None,
                                           "default": None}),
         synthetic_size="full",
@@ -123,12 +155,11 @@ PROFILES: dict[str, Profile] = {
     ),
     "ci": Profile(
         name="ci",
-        # Measured on MovieLens 100K u1 (dense path, seed 0, the 2-core VM, 2026-11-29):
-        # I-AutoRec with the paper preset passes the user + item bias baseline (test RMSE
-        # 0.9599) after about 11 epochs and reaches 0.927 after 25 (0.911 after 40), at
-        # 0.35-0.7 s an epoch depending on load. U-AutoRec needs its tuned preset and 60 epochs
-        # to pass the baseline on u1 ("tuned-user": 0.954), so it gets only enough epochs to
-        # draw a learning curve.
+        # Why 25 and 3: the measurements in recsys_ae/chapters/recorded.json, entry
+        # "ci_epochs" (tables.recorded("ci_epochs")): I-AutoRec with the paper preset passes
+        # the user + item bias baseline on u1 after about 11 epochs; U-AutoRec needs its tuned
+        # preset and 60 epochs to pass it, so it gets only enough epochs to draw a learning
+        # curve.
         epochs_by_model=MappingProxyType({"u-autorec": 3, "i-autorec": 25, "default": 3}),
         synthetic_size="small",
         timing_sample=5_000,
@@ -153,7 +184,8 @@ class BookSettings:
         ``"small"`` or ``"full"``: size of the stand-in when it is loaded.
     synthetic_model_size : str
         ``"small"`` or ``"full"``: size of the stand-in when models are trained on it (from the
-        profile; pass it to :func:`recsys_ae.studies.book_split` as ``synthetic_size``).
+        profile; pass it to :func:`recsys_ae.chapters.studies.book_split` as
+        ``synthetic_size``).
     data_dir : pathlib.Path or None
         Resolved data folder, or None for the package default (the user cache).
     """
@@ -181,14 +213,14 @@ class BookSettings:
         return self._profile.synthetic_model_size
 
     def epochs(self, model: str = "default") -> int | None:
-        """Training epochs for ``model`` (``"u-autorec"``, ``"i-autorec"``, ...) in this profile.
+        """Training epochs for ``model`` (a registry name: ``"u-autorec"``, ...) in this profile.
 
         Returns
         -------
         int or None
             The profile's number. Where the profile says ``None`` ("the model's own", the
             ``full`` profile), a model of :data:`MODEL_PRESETS` gets its preset's epochs
-            (``"u-autorec"``: the seed's 20, ``"i-autorec"``: the paper's 60) and any other
+            (``"u-autorec"``: the notebook's 20, ``"i-autorec"``: the paper's 60) and any other
             name ``None``, meaning "the preset's": leave the configuration's epochs as they
             are.
         """
@@ -197,10 +229,51 @@ class BookSettings:
         if value is not None:
             return int(value)
         if model in MODEL_PRESETS:
-            from recsys_ae.autorec import PRESETS  # imports TensorFlow: only when asked
-
-            return int(PRESETS[MODEL_PRESETS[model]].epochs)
+            return int(registry.get_spec(model).presets[MODEL_PRESETS[model]].epochs)
         return None
+
+    def make_model(self, name: str, **overrides):
+        """An unfitted model as the book shows it, built by :func:`recsys_ae.registry.make_model`.
+
+        Parameters
+        ----------
+        name : str
+            Registry or display name (``"u-autorec"``, ``"i-autorec"``, ``"bias"``, ...).
+        **overrides
+            Config fields and model options (e.g. ``dropout=0.0``, ``dtype="float64"``,
+            ``backend="sparse"``) on top of the book's choices.
+
+        Returns
+        -------
+        Recommender
+            The preset of :data:`MODEL_PRESETS` (else the registry's default), the epochs of
+            :meth:`epochs` for a model that has epochs, this settings' seed and, for a model
+            with a ``verbose`` option, ``verbose=0``.
+        """
+        import dataclasses
+
+        spec = registry.get_spec(name)
+        fields = {f.name for f in dataclasses.fields(spec.config_class)}
+        if "epochs" in fields and "epochs" not in overrides:
+            epochs = self.epochs(spec.name)
+            if epochs is not None:
+                overrides["epochs"] = epochs
+        if "verbose" in spec.options:
+            overrides.setdefault("verbose", 0)
+        return registry.make_model(spec.name, MODEL_PRESETS.get(spec.name), seed=self.seed,
+                                   **overrides)
+
+    def config(self, name: str, **overrides):
+        """The configuration :meth:`make_model` gives ``name`` (a config dataclass)."""
+        return self.make_model(name, **overrides).config
+
+    @staticmethod
+    def label(name: str) -> str:
+        """Name of a model in the book's tables: its display name, with the preset the book
+        shows when :data:`MODEL_PRESETS` names one (``"U-AutoRec (notebook)"``)."""
+        spec = registry.get_spec(name)
+        preset = MODEL_PRESETS.get(spec.name)
+        return f"{spec.display_name} ({preset})" if preset else spec.display_name
 
     def load(self, dataset: str | None = None) -> pd.DataFrame:
         """Load the chosen dataset (or ``dataset``) as a ratings frame.

@@ -14,12 +14,16 @@ function                         question it answers
 :func:`cold_start_study`         What does the autoencoder predict for those users?
 :func:`learning_curves`          Training and validation RMSE per epoch, as a table.
 :func:`centring_study`           Mean-centred against raw inputs, on a validation split.
-:func:`model_comparison`         Test RMSE / MAE of several fitted models on the same split.
+:func:`book_models`              The models a chapter compares, built by the registry with
+                                 the book's presets and fitted on one split.
+:func:`model_comparison`         Test RMSE / MAE of several fitted models on the same split
+                                 (:func:`recsys_ae.metrics.evaluate`, the one scoring rule).
 :func:`activity_comparison`      Test RMSE by user training activity, for several models.
 ===============================  ==============================================================
 
-Importing this module does not import TensorFlow; the functions that train a model import
-:mod:`recsys_ae.autorec` when called.
+Every model is built by the registry (:func:`recsys_ae.registry.make_model`, through
+:meth:`recsys_ae.chapters.settings.BookSettings.make_model` where the book's presets apply).
+Importing this module does not import TensorFlow; building an AutoRec does.
 
 References
 ----------
@@ -42,8 +46,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recsys_ae.metrics import ACTIVITY_BINS, rmse, rmse_by_activity
+from recsys_ae.metrics import ACTIVITY_BINS, evaluate, rmse, rmse_by_activity
 from recsys_ae.preprocess import IdIndex
+from recsys_ae.registry import make_model
 
 __all__ = [
     "PermutationResult",
@@ -56,14 +61,15 @@ __all__ = [
     "centring_study",
     "model_comparison",
     "activity_comparison",
+    "CHAPTER_MODELS",
     "SYNTHETIC_MODEL_SIZE",
+    "book_models",
     "book_split",
-    "book_config",
 ]
 
 #: Size of the synthetic stand-in on which the book *trains* models, in every profile. The
 #: dense Keras path densifies one batch of rows at a time; on a Beauty-sized matrix (about
-#: 320,000 users by 133,000 items after the seed's filter) one epoch of U-AutoRec takes hours
+#: 320,000 users by 133,000 items after the one-pass filter) one epoch of U-AutoRec takes hours
 #: on a CPU. Counting (cold start) uses the size the settings choose.
 SYNTHETIC_MODEL_SIZE = "small"
 
@@ -78,7 +84,7 @@ def book_split(settings, dataset: str | None = None, *, synthetic_size: str | No
 
     Parameters
     ----------
-    settings : recsys_ae.settings.BookSettings
+    settings : recsys_ae.chapters.settings.BookSettings
     dataset : str, optional
         A dataset other than ``settings.dataset`` (e.g. ``"synthetic"`` where a point needs
         Beauty's sparsity).
@@ -89,8 +95,8 @@ def book_split(settings, dataset: str | None = None, *, synthetic_size: str | No
     -------
     recsys_ae.experiment.Prepared
         With the dataset's default filter and split (:func:`recsys_ae.experiment.prepare`):
-        MovieLens 100K's canonical ``u1`` split; the seed's filter and random 80/20 split for
-        the Amazon data and the stand-in.
+        MovieLens 100K's canonical ``u1`` split; the one-pass filter and a random 80/20 split
+        for the Amazon data and the stand-in.
     """
     from recsys_ae import experiment
 
@@ -99,31 +105,6 @@ def book_split(settings, dataset: str | None = None, *, synthetic_size: str | No
     if name == "synthetic":
         kwargs["size"] = synthetic_size or settings.synthetic_size
     return experiment.prepare(name, seed=settings.seed, data_dir=settings.data_dir, **kwargs)
-
-
-def book_config(settings, model: str, **overrides):
-    """The configuration the book trains ``model`` with, epochs from the settings' profile.
-
-    Parameters
-    ----------
-    settings : recsys_ae.settings.BookSettings
-    model : {"u-autorec", "i-autorec"}
-        ``"u-autorec"`` is the seed notebook's model (preset ``"seed"``); ``"i-autorec"``
-        the paper's variant (preset ``"paper"``).
-    **overrides
-        Other fields of :class:`~recsys_ae.autorec.AutoRecConfig`.
-
-    Returns
-    -------
-    AutoRecConfig
-    """
-    from recsys_ae.autorec import AutoRecConfig
-
-    presets = {"u-autorec": "seed", "i-autorec": "paper"}
-    if model not in presets:
-        raise ValueError(f"unknown model {model!r}; choose one of {sorted(presets)}")
-    overrides.setdefault("epochs", settings.epochs(model))
-    return AutoRecConfig.preset(presets[model], **overrides)
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,8 +272,6 @@ def permutation_experiment(train: pd.DataFrame, test: pd.DataFrame, *, config, s
     users share a batch, and with it every gradient step; the rows' order enters only through
     the shuffled batches, which a seed fixes.
     """
-    from recsys_ae.autorec import AutoRec  # imports TensorFlow
-
     if config.dropout > 0 and not allow_dropout:
         raise ValueError(
             f"config.dropout={config.dropout}: dropout draws its random mask per column "
@@ -304,9 +283,10 @@ def permutation_experiment(train: pd.DataFrame, test: pd.DataFrame, *, config, s
     perm = rng.permutation(index.n_items)
 
     with _floatx(config.dtype):
-        original = AutoRec("user", config, seed=seed, verbose=0).fit(train, index=index)
+        original = make_model("u-autorec", config=config, seed=seed, verbose=0).fit(
+            train, index=index)
         start = permute_initial_weights(original.initial_weights_, perm)
-        permuted = AutoRec("user", config, seed=seed, verbose=0).fit(
+        permuted = make_model("u-autorec", config=config, seed=seed, verbose=0).fit(
             train, index=index.permute_items(perm), initial_weights=start)
 
     users, items = test["user"].to_numpy(), test["item"].to_numpy()
@@ -542,12 +522,13 @@ def centring_study(train: pd.DataFrame, validation: pd.DataFrame, *, config, kin
     last epoch), ``best_val_rmse``, ``best_epoch`` and ``final_train_rmse``. RMSEs are
     unclipped, in stars.
     """
-    from recsys_ae.autorec import AutoRec
-
+    if kind not in ("item", "user"):
+        raise ValueError(f"kind must be 'item' or 'user', got {kind!r}")
     rows = []
     for centre in (True, False):
         cfg = dataclasses.replace(config, centre=centre)
-        model = AutoRec(kind, cfg, seed=seed, verbose=0).fit(train, validation)
+        model = make_model(f"{kind[0]}-autorec", config=cfg, seed=seed, verbose=0).fit(
+            train, validation)
         curves = learning_curves(model)
         rows.append({"centre": centre, "final_val_rmse": float(curves["val_rmse"].iloc[-1]),
                      "best_val_rmse": float(curves["val_rmse"].min()),
@@ -567,17 +548,15 @@ def model_comparison(test: pd.DataFrame, models: dict) -> pd.DataFrame:
     Parameters
     ----------
     test : DataFrame with columns ``user``, ``item``, ``rating``
-    models : dict of str -> fitted model
-        Anything with ``predict(users, items)``; ``n_cold_`` is read when present.
+    models : dict of str -> fitted RatingPredictor
 
     Returns
     -------
     DataFrame indexed by ``model`` (the dict keys, in order) with columns ``rmse``, ``mae``
     (stars, over *all* test ratings, cold ones answered by each model's fallback) and
-    ``n_cold``.
+    ``n_cold`` (test pairs the model's ``cold_pairs`` marks), all from
+    :func:`recsys_ae.metrics.evaluate`.
     """
-    from recsys_ae.experiment import evaluate
-
     rows = []
     for name, model in models.items():
         scores = evaluate(model, test)
@@ -586,30 +565,33 @@ def model_comparison(test: pd.DataFrame, models: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def chapter_models(settings, train: pd.DataFrame) -> dict:
-    """The four models chapter 4 compares, fitted on ``train``.
+#: The models chapter 4 compares, by registry name, in the order of its tables.
+CHAPTER_MODELS = ("global-mean", "bias", "u-autorec", "i-autorec")
 
-    Global mean, user + item bias, U-AutoRec with the seed's hyperparameters
-    and I-AutoRec with the paper's, each AutoRec with the epochs the settings
-    choose (:func:`book_config`) and the settings' seed.
+
+def book_models(settings, train: pd.DataFrame, names=CHAPTER_MODELS) -> dict:
+    """The models a chapter compares, built by the registry and fitted on ``train``.
+
+    Each is :meth:`~recsys_ae.chapters.settings.BookSettings.make_model`: the preset the book
+    shows (:data:`recsys_ae.chapters.settings.MODEL_PRESETS`: U-AutoRec as the student
+    notebook configured it, I-AutoRec as the paper did), the epochs of the settings' profile
+    and the settings' seed.
+
+    Parameters
+    ----------
+    settings : recsys_ae.chapters.settings.BookSettings
+    train : DataFrame with columns ``user``, ``item``, ``rating``
+    names : sequence of str
+        Registry names; default :data:`CHAPTER_MODELS`.
 
     Returns
     -------
     dict of str -> fitted model
-        Keys ``"global mean"``, ``"user + item bias"``, ``"U-AutoRec (seed)"``,
-        ``"I-AutoRec (paper)"``, in that order.
+        Keyed by :meth:`~recsys_ae.chapters.settings.BookSettings.label`, in the order of
+        ``names``: ``"global mean"``, ``"user + item bias"``, ``"U-AutoRec (notebook)"``,
+        ``"I-AutoRec (paper)"`` by default.
     """
-    from recsys_ae.autorec import AutoRec
-    from recsys_ae.baselines import BiasBaseline, GlobalMean
-
-    return {
-        "global mean": GlobalMean().fit(train),
-        "user + item bias": BiasBaseline().fit(train),
-        "U-AutoRec (seed)": AutoRec("user", book_config(settings, "u-autorec"),
-                                    seed=settings.seed, verbose=0).fit(train),
-        "I-AutoRec (paper)": AutoRec("item", book_config(settings, "i-autorec"),
-                                     seed=settings.seed, verbose=0).fit(train),
-    }
+    return {settings.label(name): settings.make_model(name).fit(train) for name in names}
 
 
 def activity_comparison(train: pd.DataFrame, test: pd.DataFrame, models: dict,
