@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,9 +104,18 @@ def test_a_non_editable_install_imports_every_module(tmp_path):
     in a fresh interpreter whose working directory is not the repository."""
     import setuptools
 
+    # build from a copy of what a source distribution holds, so that setuptools' build/
+    # folder is not left in the repository
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    shutil.copytree(PACKAGE, source / "recsys_ae",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     target = tmp_path / "site"
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-               "--target", str(target), str(REPO)]
+               "--target", str(target), str(source)]
     # pyproject.toml asks for setuptools >= 77 (SPDX licence string): build with the
     # environment's own when it is new enough, else in pip's isolated build environment
     if int(setuptools.__version__.split(".")[0]) >= 77:
