@@ -2,21 +2,35 @@
 
 The package behind the *recsys_ae* teaching book. It is small on purpose:
 
-================  ==========================================================
-module            holds
-================  ==========================================================
-``data``          file loaders, the dataset registry (pooch), the synthetic
-                  Beauty-shaped stand-in
-``preprocess``    validation, duplicates, filters (seed rule, k-core), the ID
-                  index, splits, CSR rating matrices
-``training``      batching rows of a CSR matrix, the masked loss
-``autorec``       U-AutoRec and I-AutoRec (Sedhain et al. 2015) in Keras 3
-``baselines``     global mean and user + item biases
-``metrics``       RMSE, MAE, Recall@k, NDCG@k, RMSE by user activity
-``experiment``    load → filter → split → fit → evaluate, shared by the CLI
-                  and the book
-``cli``           ``python -m recsys_ae``
-================  ==========================================================
+==================  ========================================================
+module              holds
+==================  ========================================================
+``data``            file loaders, the dataset registry (pooch), the synthetic
+                    Beauty-shaped stand-in
+``preprocess``      validation, duplicates, filters (one-pass, k-core), the ID
+                    index, splits, CSR rating matrices
+``base``            the model contract: ``Recommender`` (fit, recommend) and
+                    ``RatingPredictor`` (predict, cold-start fallback, clipping)
+``configs``         every model's config dataclass and named presets
+``registry``        model name -> class, config, presets; ``make_model``
+``autorec``         U-AutoRec and I-AutoRec (Sedhain et al. 2015) in Keras 3
+``sparse``          AutoRec's sparse backend (computes at observed ratings only)
+``training``        batching rows of a CSR matrix, the masked loss
+``baselines``       global mean and user + item biases
+``mf``              biased matrix factorization (ALS)
+``topn``            popularity, EASE, top-N evaluation
+``metrics``         RMSE, MAE, ``evaluate`` (the one scoring rule), Recall@k,
+                    NDCG@k, RMSE by user activity
+``persist``         save and load a fitted AutoRec
+``experiment``      load -> filter -> split -> fit -> evaluate (the CLI's run)
+``tuning``          the validation search behind the tuned presets
+``results``         the evaluation results table (``results`` command)
+``plots``           every figure, one function each
+``cli``             ``python -m recsys_ae``
+``chapters``        the book's own layer (which data a page runs on, chapter
+                    experiments, table rendering, recorded numbers); the
+                    library never imports it
+==================  ========================================================
 
 Importing the package does not import TensorFlow; ``recsys_ae.autorec`` does.
 """

@@ -24,6 +24,7 @@ def test_prepare_ml100k_uses_the_canonical_u1_split(shared_data):
     assert not prepared.synthetic
 
 
+@pytest.mark.slow
 def test_i_autorec_paper_beats_the_bias_baseline_on_u1(i_autorec_u1):
     result = i_autorec_u1
     assert result["n_ratings"] == 100_000 and result["n_test"] == 20_000
@@ -38,7 +39,7 @@ def test_i_autorec_paper_beats_the_bias_baseline_on_u1(i_autorec_u1):
     assert result["test_mae"] < result["baselines"]["bias"]["mae"]
 
 
-def test_u_autorec_seed_preset_trains_without_nan(shared_data):
+def test_u_autorec_notebook_preset_trains_without_nan(shared_data):
     result = experiment.run("ml-100k", "u-autorec", preset="notebook", epochs=3, seed=0, verbose=0)
     assert all(math.isfinite(v) for v in result["history"]["loss"])
     assert math.isfinite(result["test_rmse"])
