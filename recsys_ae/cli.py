@@ -1,9 +1,17 @@
 """Command line: ``python -m recsys_ae train | recommend | tune | results``.
 
-``train`` loads a dataset, cleans, filters and splits it, trains a rating
-model of the registry (AutoRec by default) and prints its test RMSE and MAE next to the global-mean and bias
+``train`` loads a dataset (or your own file: ``--ratings PATH [--test PATH]``),
+cleans, filters and splits it, trains a rating model of the registry (AutoRec by
+default) and prints its test RMSE and MAE next to the global-mean and bias
 baselines on the same split. ``--json`` adds the same as one JSON object on the
 last line; ``--save PATH`` keeps the trained model (:mod:`recsys_ae.persist`).
+
+Nothing is silent and no work is lost: every argument is checked before any
+data is read (an error names the option), the save path is checked before
+training, the loader's decisions (header, rating scale, fixes) are printed to
+stderr unless ``--quiet``, and Ctrl-C during training exits with one line
+(status 130), saving the weights reached so far with ``--save`` (marked
+interrupted). Errors are one line and exit with status 1 (2 for arguments).
 
 ``recommend --model PATH --user ID -k 10`` prints a saved model's top-k items
 for a user, excluding items the user rated in training; an unknown user gets a
@@ -48,11 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a dataset, filter and split it, train a model, and print "
                     "its test RMSE/MAE next to the global-mean and user+item bias baselines "
                     "on the same split.")
-    train.add_argument("--dataset", default="amazon-beauty", choices=sorted(DATASETS),
+    train.add_argument("--dataset", default=None, choices=sorted(DATASETS),
                        metavar="NAME",
-                       help="dataset: %(choices)s (default: %(default)s, the seed notebook's "
+                       help="dataset: %(choices)s (default: amazon-beauty, the seed notebook's "
                             "ratings_Beauty.csv; 'synthetic' is a generated Beauty-shaped "
                             "stand-in that works offline)")
+    train.add_argument("--ratings", default=None, metavar="PATH", type=_existing_file,
+                       help="train on your own ratings file instead of --dataset (any file "
+                            "recsys_ae.data.load_ratings reads: user,item,rating[,timestamp], "
+                            "comma, tab or MovieLens separated); without --test it gets the "
+                            "seeded random 80/20 split, and no filter unless --filter")
+    train.add_argument("--test", default=None, metavar="PATH", type=_existing_file,
+                       help="with --ratings: a test file, used as it is (no split, no filter) "
+                            "and read on the training file's rating scale")
+    train.add_argument("--rating-scale", default=None, nargs="+", metavar="X",
+                       type=_number,
+                       help="with --ratings: the scale MIN MAX [STEP] (e.g. 1 5 1); a rating "
+                            "outside it is an error naming its line (default: inferred and "
+                            "printed)")
+    train.add_argument("--first-columns", default=None, type=_positive_int, metavar="N",
+                       help="keep only the first N columns of each line (a spreadsheet-edited "
+                            "copy with an extra column); the dropped values are counted")
+    train.add_argument("--repair-asins", action="store_true",
+                       help="Amazon 2014 files: zero-pad ASINs whose leading zeros a "
+                            "spreadsheet stripped (counted and reported)")
     train.add_argument("--model", default="i-autorec", choices=model_names("rating"),
                        help="i-autorec (rows are items), u-autorec (rows are users, as in "
                             "the student notebook), or a baseline: biased-mf, bias, "
@@ -67,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "Baselines have one preset, 'default'")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="training epochs (default: the preset's)")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=_seed, default=0,
                        help="the one seed for the split, initialisation, dropout and batch "
                             "order (default: %(default)s)")
     train.add_argument("--split", default=None,
@@ -75,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="random 80/20 split of ratings (the seed's), a per-user 80/20 "
                             "holdout, or MovieLens 100K's canonical uN split (default: u1 for "
                             "ml-100k, random otherwise)")
-    train.add_argument("--filter", default=None,
+    train.add_argument("--filter", default=None, type=_filter_name,
                        help="'one-pass' (users with >1 item, then items with >1 user, each "
                             "counted once: the student notebook's rule), 'none', or 'kcore-K' "
                             "(default: one-pass for Amazon and synthetic, none for MovieLens)")
@@ -111,7 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: %(default)s)")
     train.add_argument("--save", default=None, metavar="PATH",
                        help="save the trained model to the folder PATH (Keras file + JSON "
-                            "sidecar + training matrix), for 'recommend'")
+                            "sidecar + training matrix), for 'recommend'; checked before "
+                            "training; Ctrl-C saves the weights reached so far")
+    train.add_argument("--overwrite", action="store_true",
+                       help="with --save: replace a model already saved at PATH")
 
     rec = sub.add_parser(
         "recommend", allow_abbrev=False, help="top-k items for a user from a saved model",
@@ -132,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and seed on two CPU cores.")
     tune.add_argument("--model", default="i-autorec", choices=("i-autorec", "u-autorec"),
                       help="which grid (default: %(default)s)")
-    tune.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="SEED",
+    tune.add_argument("--seeds", type=_seed, nargs="+", default=[0], metavar="SEED",
                       help="model seeds per configuration (default: 0)")
     tune.add_argument("--out", default=None, metavar="CSV", help="also write the table as CSV")
     tune.add_argument("--data-dir", default=None,
@@ -152,6 +182,127 @@ def build_parser() -> argparse.ArgumentParser:
                      help="dataset folder (default: $RECSYS_AE_DATA_DIR, else the user cache)")
     return parser
 
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 2**32 - 1:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {2**32 - 1} (2**32 - 1), got {text!r}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _existing_file(text: str) -> str:
+    from pathlib import Path
+
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    return text
+
+
+def _filter_name(text: str) -> str:
+    if text in ("one-pass", "none", "seed"):
+        return text
+    if text.startswith("kcore-") and text[6:].isdigit() and int(text[6:]) >= 1:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected 'one-pass', 'none' or 'kcore-K' with K a positive integer, got {text!r}")
+
+
+def _check_train_args(parser, args) -> None:
+    """Checks across options, before any data is read (errors name the option)."""
+    from recsys_ae.persist import check_save_path
+
+    fail = parser.error
+    if args.ratings is not None and args.dataset is not None:
+        fail("argument --ratings: not allowed with --dataset (one source of ratings)")
+    if args.test is not None and args.ratings is None:
+        fail("argument --test: needs --ratings (the training file)")
+    if args.ratings is None:
+        args.dataset = args.dataset or "amazon-beauty"
+        for flag, value in (("--rating-scale", args.rating_scale),):
+            if value is not None:
+                fail(f"argument {flag}: applies to --ratings files; dataset {args.dataset!r} "
+                     "is read with its known scale")
+    if args.dataset == "synthetic" and (args.first_columns or args.repair_asins):
+        fail("argument --first-columns/--repair-asins: apply to files, not to 'synthetic'")
+    if args.rating_scale is not None:
+        scale = args.rating_scale
+        if len(scale) not in (2, 3) or scale[0] > scale[1] or (len(scale) == 3
+                                                                and scale[2] <= 0):
+            fail(f"argument --rating-scale: expected MIN MAX [STEP] with MIN <= MAX and "
+                 f"STEP > 0, got {' '.join(f'{v:g}' for v in scale)}")
+    split = args.split
+    if split and split.startswith("u") and args.dataset != "ml-100k":
+        fail(f"argument --split: {split} is MovieLens 100K's canonical split; use random "
+             "or per-user")
+    if args.test is not None and split is not None:
+        fail("argument --split: not allowed with --test (the test file is the split)")
+    if args.test is not None and args.filter not in (None, "none"):
+        fail("argument --filter: not allowed with --test (a test file is used as it is)")
+    import dataclasses
+
+    from recsys_ae.registry import get_spec
+
+    spec = get_spec(args.model)
+    if args.epochs is not None and "epochs" not in {
+            f.name for f in dataclasses.fields(spec.config_class)}:
+        fail(f"argument --epochs: {spec.name} is not trained in epochs")
+    if args.save and not spec.can_save:
+        fail(f"argument --save: keeps AutoRec models only, not {spec.name}")
+    if args.overwrite and not args.save:
+        fail("argument --overwrite: needs --save")
+    if args.save:
+        try:
+            check_save_path(args.save, overwrite=args.overwrite)
+        except OSError as err:
+            fail(f"argument --save: {err}")
+
+
+class _NoteHandler:
+    """Prints the loader's notes (logger ``recsys_ae.data``, INFO) to stderr."""
+
+    def __init__(self):
+        import logging
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                print(f"recsys_ae: note: {record.getMessage()}", file=sys.stderr)
+
+        self.logger = logging.getLogger("recsys_ae.data")
+        self.handler = Handler(logging.INFO)
+        self.level = self.logger.level
+
+    def __enter__(self):
+        import logging
+
+        self.logger.addHandler(self.handler)
+        if self.logger.getEffectiveLevel() > logging.INFO:
+            self.logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
+def _one_line_warnings():
+    """DataQualityWarning and other warnings as one stderr line each (no source line)."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"recsys_ae: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
 
 
 def _positive_int(text: str) -> int:
@@ -205,6 +356,9 @@ def _recommend(args, prog: str) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
+    if getattr(model, "interrupted_", False):
+        print(f"recsys_ae: note: training of {args.model} was interrupted (Ctrl-C); its "
+              "weights are those reached so far, not a finished model", file=sys.stderr)
     top = model.recommend(args.user, args.k)
     known = top.attrs["known_user"]
     if args.json:
@@ -279,12 +433,34 @@ def main(argv=None) -> int:
         except DataNotFoundError as err:
             print(f"{parser.prog}: error: {err}", file=sys.stderr)
             return 1
-    from recsys_ae.experiment import run
+    _check_train_args(parser, args)
+    try:
+        return _train(args, parser.prog)
+    except KeyboardInterrupt:  # outside training (loading, saving): nothing kept
+        print(f"{parser.prog}: interrupted (Ctrl-C); nothing saved",
+              file=sys.stderr)
+        return 130
 
+
+def _train(args, prog: str) -> int:
     from recsys_ae.configs import PRESET_ALIASES
+    from recsys_ae.data import DataNotFoundError
+    from recsys_ae.experiment import run
     from recsys_ae.registry import MODELS, get_spec
 
-    kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
+    parser_prog = prog
+    if args.ratings is not None:
+        kwargs = {"ratings": args.ratings, "test": args.test}
+        if args.rating_scale is not None:
+            kwargs["rating_scale"] = tuple(args.rating_scale)
+        label = args.ratings
+    else:
+        kwargs = {"size": args.size} if args.dataset == "synthetic" else {}
+        label = args.dataset
+    if args.first_columns is not None:
+        kwargs["first_columns"] = args.first_columns
+    if args.repair_asins:
+        kwargs["repair_asins"] = True
     spec = get_spec(args.model)
     for old, new, flag in ((args.preset, PRESET_ALIASES.get(args.preset), "--preset"),
                            (args.objective, {"fast": "lazy", "seed": "exact"}.get(
@@ -298,12 +474,12 @@ def main(argv=None) -> int:
         print("recsys_ae: note: --path is now called --backend", file=sys.stderr)
         backend = args.backend_alias
     if preset is not None and preset not in spec.presets:
-        print(f"{parser.prog}: error: {spec.name} has no preset {preset!r}; choose one of "
-              f"{', '.join(spec.presets)}", file=sys.stderr)
+        print(f"{parser_prog}: error: argument --preset: {spec.name} has no preset "
+              f"{preset!r}; choose one of {', '.join(spec.presets)}", file=sys.stderr)
         return 2
     if args.save and not spec.can_save:
-        print(f"{parser.prog}: error: --save keeps AutoRec models only, not {spec.name}",
-              file=sys.stderr)
+        print(f"{parser_prog}: error: argument --save: keeps AutoRec models only, not "
+              f"{spec.name}", file=sys.stderr)
         return 2
     owner = next((s.name for s in MODELS.values() if s.recommended_preset == preset
                   and s.recommended_preset != s.default_preset), None)
@@ -311,27 +487,64 @@ def main(argv=None) -> int:
         print(f"recsys_ae: note: preset {preset!r} was chosen for {owner}, not {spec.name}; "
               f"for {spec.name} use {spec.recommended_preset}", file=sys.stderr)
     if not args.quiet:
-        print(f"recsys_ae: loading {args.dataset}, then training {spec.name} "
+        print(f"recsys_ae: loading {label}, then training {spec.name} "
               f"({preset or spec.default_preset} preset); results follow training",
               file=sys.stderr)
+    import contextlib
+    import warnings
+
+    notes = contextlib.nullcontext() if args.quiet else _NoteHandler()
     try:
-        result, model = run(
-            args.dataset, spec.name, preset=preset, epochs=args.epochs,
-            seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
-            download=not args.no_download, verbose=_verbosity(args.quiet), backend=backend,
-            objective=objective, return_model=True, **kwargs)
+        with notes, warnings.catch_warnings():
+            _one_line_warnings()
+            result, model = run(
+                label, spec.name, preset=preset, epochs=args.epochs,
+                seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
+                download=not args.no_download, verbose=_verbosity(args.quiet),
+                backend=backend, objective=objective, return_model=True, **kwargs)
+    except KeyboardInterrupt as stop:
+        return _interrupted(args, prog, getattr(stop, "model", None))
     except DataNotFoundError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser_prog}: error: {err}", file=sys.stderr)
         return 1
     except (ValueError, MemoryError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser_prog}: error: {err}", file=sys.stderr)
         return 1
     print(format_table(result))
     if args.save:
         from recsys_ae.persist import save_model
 
-        print(f"saved     {save_model(model, args.save)}")
+        try:
+            print(f"saved     {save_model(model, args.save, overwrite=args.overwrite)}")
+        except OSError as err:
+            print(f"{parser_prog}: error: the model was trained but not saved: {err}",
+                  file=sys.stderr)
+            return 1
     if args.json:
         result = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(result))
     return 0
+
+
+def _interrupted(args, prog: str, model) -> int:
+    """Ctrl-C during ``train``: one line, exit status 130; with ``--save`` keep the
+    weights reached so far, marked interrupted."""
+    if model is None:
+        print(f"{prog}: interrupted (Ctrl-C) before training started; nothing saved",
+              file=sys.stderr)
+        return 130
+    if not args.save:
+        print(f"{prog}: interrupted (Ctrl-C) during training; nothing saved (use --save "
+              "PATH to keep the weights reached so far)", file=sys.stderr)
+        return 130
+    from recsys_ae.persist import save_model
+
+    try:
+        folder = save_model(model, args.save, overwrite=args.overwrite, interrupted=True)
+    except (ValueError, OSError) as err:
+        print(f"{prog}: interrupted (Ctrl-C) during training; the weights could not be "
+              f"saved: {err}", file=sys.stderr)
+        return 130
+    print(f"{prog}: interrupted (Ctrl-C) during training; the weights reached so far are "
+          f"saved to {folder}, marked interrupted", file=sys.stderr)
+    return 130

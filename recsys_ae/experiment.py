@@ -69,7 +69,7 @@ class Prepared:
 
 def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None = None,
             split: str | None = None, data_dir=None, download: bool = True,
-            **dataset_kwargs) -> Prepared:
+            ratings=None, test=None, **dataset_kwargs) -> Prepared:
     """Load, validate, de-duplicate, filter and split a dataset.
 
     Parameters
@@ -91,9 +91,19 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
         cache).
     download : bool
         Whether a missing file may be downloaded.
+    ratings : path, optional
+        A ratings file of your own, read with :func:`recsys_ae.data.load_ratings`
+        instead of a registered dataset (``dataset`` is then only its label).
+        Its default filter is ``"none"``; the split is ``"random"`` or
+        ``"per-user"``.
+    test : path, optional
+        With ``ratings``: a test file used as the test part as it is (no
+        split, no filter); it is read on the training file's rating scale.
     **dataset_kwargs
         Passed to :func:`recsys_ae.data.load_dataset` (``size=`` for
-        ``synthetic``).
+        ``synthetic``; ``first_columns``, ``repair_asins``), or with ``ratings``
+        to :func:`recsys_ae.data.load_ratings` (``rating_scale``, ``fmt``,
+        ``first_columns``, ``repair_asins``).
 
     Returns
     -------
@@ -104,8 +114,19 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
     recsys_ae.data.DataNotFoundError
         When the file is missing and cannot be downloaded.
     ValueError
-        For an unknown filter or split, or invalid ratings.
+        For an unknown filter or split, invalid ratings, ``rating_scale`` for a
+        registered dataset (it has its known scale), or when nothing is left to
+        split: the message says what emptied the data (the file, or the filter
+        with its report).
     """
+    if test is not None and ratings is None:
+        raise ValueError("test= needs ratings= (the training file)")
+    if ratings is not None:
+        return _prepare_file(dataset, ratings, test, seed=seed, filter=filter or "none",
+                             split=split or "random", **dataset_kwargs)
+    if "rating_scale" in dataset_kwargs:
+        raise ValueError(f"rating_scale= applies to your own files (ratings=); dataset "
+                         f"{dataset!r} is read with its known scale")
     filter = filter or default_filter(dataset)
     if filter in FILTER_ALIASES:
         warnings.warn(f"filter {filter!r} is deprecated; use {FILTER_ALIASES[filter]!r}",
@@ -134,6 +155,20 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
     ratings = data.load_dataset(dataset, data_dir=data_dir, download=download,
                                 **dataset_kwargs)
     synthetic = bool(ratings.attrs.get("synthetic", False))
+    source = ratings.attrs.get("source", dataset)
+    return _filter_and_split(dataset, synthetic, ratings, source, filter, split, seed)
+
+
+def _loaded(ratings: pd.DataFrame, source) -> None:
+    """Refuse a frame with no ratings, naming where it came from."""
+    if len(ratings) == 0:
+        raise ValueError(f"{source}: no ratings were loaded (the file is empty or has only "
+                         "a header); nothing to train on")
+
+
+def _filter_and_split(dataset, synthetic, ratings, source, filter, split, seed) -> Prepared:
+    """Validate, de-duplicate, filter and split; say what emptied the data if it is."""
+    _loaded(ratings, source)
     raw_counts = data.dataset_counts(ratings)
     preprocess.validate_ratings(ratings)
     ratings, duplicates = preprocess.deduplicate(ratings)
@@ -145,14 +180,56 @@ def prepare(dataset: str = "amazon-beauty", *, seed: int = 0, filter: str | None
         report = preprocess.Report()
     else:
         raise ValueError(f"unknown filter {filter!r}; use 'one-pass', 'none' or 'kcore-K'")
-    if split == "random":
-        chosen = preprocess.random_split(ratings, test_size=0.2, seed=seed)
-    elif split == "per-user":
-        chosen = preprocess.per_user_holdout(ratings, test_size=0.2, seed=seed)
-    else:
+    if split not in ("random", "per-user"):
         raise ValueError(f"unknown split {split!r}; use 'random', 'per-user' or u1..u5")
+    left = f"{len(ratings):,} of the {raw_counts['n_ratings']:,} ratings loaded from {source}"
+    steps = "; ".join(f"{s.name}: {s.ratings_before:,} -> {s.ratings_after:,} ratings"
+                      for s in report)
+    if filter != "none" and len(ratings) == 0:
+        raise ValueError(f"filter {filter!r} removed every rating ({steps}); use a weaker "
+                         "filter or 'none'")
+    try:
+        if split == "random":
+            chosen = preprocess.random_split(ratings, test_size=0.2, seed=seed)
+        else:
+            chosen = preprocess.per_user_holdout(ratings, test_size=0.2, seed=seed)
+    except ValueError as err:
+        after = f" after filter {filter!r} ({steps})" if filter != "none" else ""
+        raise ValueError(f"too few ratings to split: {left} are left{after}; the {split} "
+                         f"split says: {err}") from None
     chosen.name = chosen.name or split
     return Prepared(dataset, synthetic, ratings, chosen, duplicates, report, raw_counts)
+
+
+def _prepare_file(dataset, ratings_path, test_path, *, seed, filter, split,
+                  **load_kwargs) -> Prepared:
+    """:func:`prepare` for a user's own ratings file (and optional test file)."""
+    ratings = data.load_ratings(ratings_path, **load_kwargs)
+    ratings.attrs.setdefault("source", str(ratings_path))
+    if test_path is None:
+        return _filter_and_split(dataset, False, ratings, ratings_path, filter, split, seed)
+    if filter != "none":
+        raise ValueError("a test file is used as it is: filter applies only when the split "
+                         "is made here (drop filter, or drop test)")
+    scale = ratings.attrs.get("rating_scale")
+    test_kwargs = dict(load_kwargs)
+    if scale is not None and scale[2] is not None:
+        test_kwargs["rating_scale"] = scale
+    test = data.load_ratings(test_path, **test_kwargs)
+    _loaded(ratings, ratings_path)
+    _loaded(test, test_path)
+    both = pd.concat([ratings, test], ignore_index=True)
+    raw_counts = data.dataset_counts(both)
+    preprocess.validate_ratings(ratings)
+    preprocess.validate_ratings(test)
+    train, duplicates = preprocess.deduplicate(ratings)
+    test, test_duplicates = preprocess.deduplicate(test)
+    if test_duplicates.n_duplicate_rows:
+        raise ValueError(f"{test_path}: {test_duplicates.n_duplicate_rows} duplicate "
+                         "(user, item) rows; a test file needs one rating per pair")
+    chosen = preprocess.Split(train=train, test=test, name="given test file")
+    return Prepared(dataset, False, pd.concat([train, test], ignore_index=True), chosen,
+                    duplicates, preprocess.Report(), raw_counts)
 
 
 def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str | None = None,
@@ -204,6 +281,10 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
     ------
     ValueError
         For an unknown model, a ranking-only model, or an option the model lacks.
+    KeyboardInterrupt
+        Let through (a notebook stops as usual); when it arrives during
+        training it carries the partly trained model as its ``model``
+        attribute, which the command line saves with ``--save``.
     """
     start = time.perf_counter()
     if path is not None:
@@ -226,7 +307,11 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
     if epochs is not None:
         overrides["epochs"] = epochs
     fitted = make_model(spec.name, preset, seed=seed, **options, **overrides)
-    fitted.fit(train)
+    try:
+        fitted.fit(train)
+    except KeyboardInterrupt as stop:
+        stop.model = fitted  # the weights reached so far, for a caller that keeps them
+        raise
     scores = evaluate(fitted, test)
     baselines = {}
     for key in ("global-mean", "bias"):

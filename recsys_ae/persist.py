@@ -333,9 +333,10 @@ def load_autorec(path):
     _check(shapes.get("train_matrix") == [rows, cols], sidecar,
            f"a {meta['kind']} model of {n_users} users and {n_items} items needs a "
            f"{rows} x {cols} training matrix, {shapes.get('train_matrix')} recorded")
-    _check(shapes.get("network") == [cols, meta["config"]["hidden_units"]], sidecar,
-           f"network shape {shapes.get('network')} recorded, {[cols, meta['config']['hidden_units']]} "
-           "expected from the IDs and config")
+    network_shape = [cols, meta["config"]["hidden_units"]]
+    _check(shapes.get("network") == network_shape, sidecar,
+           f"network shape {shapes.get('network')} recorded, {network_shape} expected from "
+           "the IDs and config")
     where = folder / "train_matrix.npz"
     try:
         with np.load(where) as z:
