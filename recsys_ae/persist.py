@@ -355,7 +355,7 @@ def load_autorec(path):
                                f"({type(err).__name__})") from None
     expected_name = {"item": "I_AutoRec", "user": "U_AutoRec"}[meta["kind"]]
     _check(network.name == expected_name, where,
-           f"network {network.name!r}, the sidecar says a {meta['kind']} model "
+           f"network {network.name!r}, the sidecar says kind {meta['kind']!r} "
            f"({expected_name!r})")
     _check(tuple(network.input_shape) == (None, cols), where,
            f"network input {tuple(network.input_shape)[1:]}, the training matrix has {cols} "

@@ -163,7 +163,7 @@ def test_a_network_swapped_between_u_and_i_folders_is_refused(saved, tmp_path):
     digest = hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()
     edit_sidecar(folder, lambda m: m["sha256"].__setitem__("model.keras", digest))
     with pytest.raises(ModelFolderError, match="model.keras: network 'U_AutoRec', the sidecar "
-                                               "says a item model"):
+                                               "says kind 'item'"):
         load_autorec(folder)
 
 
