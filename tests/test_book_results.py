@@ -11,12 +11,15 @@ Deterministic numbers (the baselines, popularity's lists, counts, parameter coun
 asserted exactly or to 1e-4; trained models to a band.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
 from recsys_ae import plots, results
+from recsys_ae.chapters import tables
 
 #: sections chapter 4 asks for (it shows the activity section with its own models)
 BOOK_SECTIONS = ("rating", "folds", "topn", "cost")
@@ -41,18 +44,44 @@ def test_results_table_rejects_unknown_sections():
 def test_full_run_record_is_inside_the_single_seed_bands():
     from test_results import I_AUTOREC_BAND, U_AUTOREC_BAND
 
-    u1 = results.FULL_RUN_RMSE["u1"]
+    u1 = tables.FULL_RUN_RMSE["u1"]
     assert I_AUTOREC_BAND[0] <= u1["I-AutoRec"][0] <= I_AUTOREC_BAND[1]
     assert U_AUTOREC_BAND[0] <= u1["U-AutoRec"][0] <= U_AUTOREC_BAND[1]
     # the order the chapters state: I-AutoRec < MF < U-AutoRec < bias < global mean on u1
     order = sorted(u1, key=lambda name: u1[name][0])
     assert order == ["I-AutoRec", "biased MF", "U-AutoRec", "user + item bias", "global mean"]
-    folds = results.FULL_RUN_RMSE["u1-u5"]
+    folds = tables.FULL_RUN_RMSE["u1-u5"]
     assert all(std > 0 for _, std in folds.values())
 
 
+def test_recorded_numbers_carry_date_machine_and_command():
+    every = tables.recorded()
+    assert {"full_run_rmse", "ci_epochs"} <= set(every)
+    for name, entry in every.items():
+        assert set(tables.RECORD_FIELDS) <= set(entry), name
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", entry["date"]), name
+        assert entry["machine"] and entry["command"], name
+    assert "python -m recsys_ae results" in tables.recorded("full_run_rmse")["command"]
+    # FULL_RUN_RMSE is the file's numbers as (mean, std), a missing std as NaN
+    values = tables.recorded("full_run_rmse")["values"]
+    assert tables.FULL_RUN_RMSE["u1"]["I-AutoRec"] == (0.8997, 0.0004)
+    assert np.isnan(tables.FULL_RUN_RMSE["u1"]["global mean"][1])
+    assert values["u1"]["global mean"] == [1.1537, None]
+    assert {split: set(models) for split, models in values.items()} == \
+        {split: set(models) for split, models in tables.FULL_RUN_RMSE.items()}
+    # a copy each time, and an unknown entry names the known ones
+    tables.recorded("full_run_rmse")["values"]["u1"].clear()
+    assert tables.recorded("full_run_rmse")["values"]["u1"]
+    with pytest.raises(KeyError, match="full_run_rmse"):
+        tables.recorded("nonsense")
+    # the ci profile's epochs rest on the recorded measurements
+    ci = tables.recorded("ci_epochs")["values"]
+    assert ci["i_autorec_paper_rmse_by_epochs"]["25"] < ci["bias_baseline_rmse"]
+    assert ci["bias_baseline_rmse"] == tables.FULL_RUN_RMSE["u1"]["user + item bias"][0]
+
+
 def test_published_numbers_each_carry_dataset_and_split():
-    pub = results.published_results()
+    pub = tables.published_results()
     assert not pub[["source", "dataset", "split", "model"]].isna().any().any()
     assert pub["rmse"].between(0.8, 1.0).all()
     by = pub.set_index("model")
@@ -96,7 +125,7 @@ def test_output_layer_growth_figure():
 @pytest.mark.slow
 def test_chapter4_rating_rows(table):
     assert not table["quick"].iloc[0] or set(table["section"]) == {"rating", "topn", "cost"}
-    summary = results.rating_summary(table)
+    summary = tables.rating_summary(table)
     assert summary["model"].tolist() == list(results.RATING_MODELS)
     assert (summary["split"] == "u1").all() and (summary["dataset"] == "ml-100k").all()
     rmse = table[(table["section"] == "rating") & (table["metric"] == "rmse")] \
@@ -118,7 +147,7 @@ def test_chapter4_rating_rows(table):
 
 @pytest.mark.slow
 def test_chapter4_topn_rows(table):
-    topn = results.topn_summary(table, k=10)
+    topn = tables.topn_summary(table, k=10)
     assert topn.index.tolist() == ["popularity", "EASE (lam=300)", "I-AutoRec", "biased MF"]
     assert (topn["users"] == 456).all()
     pop, ease = topn.loc["popularity"], topn.loc["EASE (lam=300)"]
@@ -142,12 +171,12 @@ def test_chapter4_topn_rows(table):
 
 @pytest.mark.slow
 def test_chapter4_cost_rows(table):
-    cost = results.cost_summary(table)
+    cost = tables.cost_summary(table)
     assert len(cost) == 4
     for (_, n_items), label in zip(results.BEAUTY_SHAPES.values(), results.BEAUTY_SHAPES):
         row = cost[(cost["shape"] == f"({label})") & cost["model"].str.startswith("U-")].iloc[0]
         assert row["columns"] == n_items
         assert row["decoder_params"] == 500 * n_items + n_items
         assert row["model_params"] == 1001 * n_items + 500
-    seed_u = cost[(cost["shape"] == "(seed filter)") & cost["model"].str.startswith("U-")]
+    seed_u = cost[(cost["shape"] == "(one-pass filter)") & cost["model"].str.startswith("U-")]
     assert seed_u["decoder_params"].item() == 66_738_711

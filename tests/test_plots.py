@@ -82,9 +82,9 @@ def test_ratings_over_time_needs_timestamps(ml100k):
 
 
 def test_filter_comparison(ml100k):
-    seed_kept, seed_report = preprocess.seed_filter(ml100k)
+    seed_kept, seed_report = preprocess.one_pass_filter(ml100k)
     core_kept, core_report = preprocess.kcore_filter(ml100k, k=5)
-    ax = _only_axes(plots.filter_comparison({"seed": seed_report, "5-core": core_report}))
+    ax = _only_axes(plots.filter_comparison({"one-pass": seed_report, "5-core": core_report}))
     heights = _bar_heights(ax).reshape(2, 3)  # one row of bars per filter
     for row, kept in zip(heights, (seed_kept, core_kept)):
         expected = [
@@ -96,7 +96,7 @@ def test_filter_comparison(ml100k):
     labels = [t.get_text() for t in ax.texts]
     assert f"{len(core_kept):,}" in labels and f"{len(seed_kept):,}" in labels
     assert "%" in ax.get_ylabel()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed", "5-core"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one-pass", "5-core"]
     with pytest.raises(ValueError):
         plots.filter_comparison({})
 

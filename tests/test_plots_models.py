@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from recsys_ae import data, plots, studies
+from recsys_ae import data, plots
+from recsys_ae.chapters import studies
 from recsys_ae.baselines import BiasBaseline, GlobalMean
 
 

@@ -9,7 +9,7 @@ independent computation (numpy for the global mean, Surprise for the biases).
 import numpy as np
 import pytest
 
-from recsys_ae import results
+from recsys_ae import results, tuning
 from recsys_ae.metrics import rmse
 
 
@@ -107,10 +107,10 @@ def test_paper_l2_equivalent_matches_the_gradient_of_the_summed_objective():
     x, y, w, lam = rng.normal(size=50), rng.normal(size=50), 0.7, 3.0
     n = len(x)
     summed = (np.sum(-2 * x * (y - w * x)) + lam * w) / n
-    l2 = results.paper_l2_equivalent(lam, n)
+    l2 = tuning.paper_l2_equivalent(lam, n)
     keras_style = np.mean(-2 * x * (y - w * x)) + 2 * l2 * w
     assert summed == pytest.approx(keras_style)
-    assert results.paper_l2_equivalent(100, 80_000) == pytest.approx(6.25e-4)
+    assert tuning.paper_l2_equivalent(100, 80_000) == pytest.approx(6.25e-4)
 
 
 def test_validation_search_scores_the_validation_split_only(u1, monkeypatch, capsys):
@@ -122,7 +122,7 @@ def test_validation_search_scores_the_validation_split_only(u1, monkeypatch, cap
     # u1.test replaced by a value that fails if used: the search must never read it
     monkeypatch.setattr(data, "load_canonical_split", lambda *a, **k: (train, None))
     grid = ("tuned-user", ({"epochs": 2}, {"epochs": 2, "hidden_units": 20}))
-    got = results.validation_search("U-AutoRec", grid, seeds=(3,))
+    got = tuning.validation_search("U-AutoRec", grid, seeds=(3,))
     assert got["overrides"].tolist() == ["epochs=2", "epochs=2, hidden_units=20"]
     assert (got["n_validation"] == 8_000).all() and (got["seed"] == 3).all()
     # the first row again, by hand: fit on the 90 %, RMSE of clipped predictions
@@ -133,10 +133,10 @@ def test_validation_search_scores_the_validation_split_only(u1, monkeypatch, cap
     assert got["val_rmse"].iloc[0] == pytest.approx(rmse(val["rating"], pred), abs=1e-6)
     assert pred.min() >= 1 and pred.max() <= 5
     # the command line prints the same table
-    monkeypatch.setitem(results.TUNING_GRID, "U-AutoRec", grid)
+    monkeypatch.setitem(tuning.TUNING_GRID, "U-AutoRec", grid)
     assert cli.main(["tune", "--model", "u-autorec", "--seeds", "3"]) == 0
     out = capsys.readouterr().out
     assert "8,000 validation ratings" in out and "u1.test not read" in out
     assert "hidden_units=20" in out and out.count("<- lowest") == 1
-    with pytest.raises(ValueError, match="model"):
-        results.validation_search("EASE")
+    with pytest.raises(ValueError, match="no tuning grid for 'EASE'"):
+        tuning.validation_search("EASE")
