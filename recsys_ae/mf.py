@@ -42,9 +42,26 @@ from recsys_ae.preprocess import IdIndex
 __all__ = ["BiasedMF", "MFConfig"]
 
 
+#: Most (row, rating slot) cells :func:`_half_sweep` pads into one batch of normal equations.
+SWEEP_BLOCK_CELLS = 1 << 16
+
+
 def _half_sweep(matrix: sp.csr_matrix, other_factors: np.ndarray, other_bias: np.ndarray,
                 mu: float, reg: float, reg_bias: float, weighted: bool):
-    """Solve every row's ``(factors, bias)`` given the other side.
+    """Solve every row's ``(factors, bias)`` given the other side, a block of rows at a time.
+
+    Row ``u`` solves the ridge regression ``(X_u^T X_u + D_u) [p_u; b_u] = X_u^T y_u``
+    with ``X_u`` the rows ``[q_j, 1]`` of its rated columns ``j``, ``y_u = r_uj - mu -
+    b_j`` and ``D_u = diag(reg, ..., reg, reg_bias)`` (times the row's count when
+    ``weighted``). Rows are sorted by their number of ratings and taken in blocks of
+    similar length; each block's ``X_u`` are padded with zero rows to one length and
+    its normal equations formed by one batched matrix product and solved by one
+    batched ``numpy.linalg.solve``. A row with fewer ratings ``m`` than unknowns
+    ``k + 1`` (most rows of Amazon Beauty, where most users rated one or two items)
+    solves the equivalent ``m x m`` system ``(X_u D_u^-1 X_u^T + I) alpha = y_u``,
+    ``[p_u; b_u] = D_u^-1 X_u^T alpha`` (the push-through identity), which costs far
+    less than the ``(k + 1) x (k + 1)`` one. No Python loop runs per row (at Beauty
+    scale, 321,366 rows), and memory is bounded by :data:`SWEEP_BLOCK_CELLS`.
 
     Parameters
     ----------
@@ -56,6 +73,7 @@ def _half_sweep(matrix: sp.csr_matrix, other_factors: np.ndarray, other_bias: np
     Returns
     -------
     factors : ndarray, shape (n_rows, k)
+        Zero for a row without ratings.
     bias : ndarray, shape (n_rows,)
     """
     n_rows = matrix.shape[0]
@@ -63,17 +81,44 @@ def _half_sweep(matrix: sp.csr_matrix, other_factors: np.ndarray, other_bias: np
     factors = np.zeros((n_rows, k))
     bias = np.zeros(n_rows)
     penalty = np.r_[np.full(k, reg), reg_bias]
-    for row in range(n_rows):
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        if hi == lo:
-            continue
-        cols = matrix.indices[lo:hi]
-        x = np.hstack([other_factors[cols], np.ones((hi - lo, 1))])
-        y = matrix.data[lo:hi] - mu - other_bias[cols]
-        scale = (hi - lo) if weighted else 1.0
-        a = x.T @ x + np.diag(penalty * scale)
-        sol = np.linalg.solve(a, x.T @ y)
-        factors[row], bias[row] = sol[:k], sol[k]
+    counts = np.diff(matrix.indptr)
+    order = np.argsort(counts, kind="stable")
+    order = order[counts[order] > 0]
+    other = np.hstack([other_factors, np.ones((len(other_bias), 1))])
+    lo = 0
+    while lo < len(order):
+        width = int(counts[order[lo]])
+        # rows sorted by count: grow the block while its padded size stays bounded
+        n_block = max(1, SWEEP_BLOCK_CELLS // max(width, 1))
+        hi = min(len(order), lo + n_block)
+        width = int(counts[order[hi - 1]])
+        while hi - lo > 1 and (hi - lo) * width > 2 * SWEEP_BLOCK_CELLS:
+            hi = lo + max(1, (hi - lo) // 2)
+            width = int(counts[order[hi - 1]])
+        rows = order[lo:hi]
+        n = counts[rows]
+        slot = np.arange(width)[None, :]
+        valid = slot < n[:, None]
+        pos = np.where(valid, matrix.indptr[rows][:, None] + slot, 0)
+        cols = matrix.indices[pos]
+        x = other[cols] * valid[:, :, None]                       # (b, width, k + 1)
+        y = (matrix.data[pos] - mu - other_bias[cols]) * valid    # (b, width)
+        scale = n.astype(np.float64) if weighted else np.ones(len(rows))
+        d = penalty[None, :] * scale[:, None]                     # diagonal of D_u
+        if width < k + 1 and (d > 0).all():
+            # fewer ratings than unknowns: the same solution from a width x width system,
+            # (X^T X + D)^-1 X^T y = D^-1 X^T (X D^-1 X^T + I)^-1 y (push-through identity)
+            xd = x / d[:, None, :]
+            g = np.matmul(xd, x.transpose(0, 2, 1))
+            g[:, np.arange(width), np.arange(width)] += 1.0
+            alpha = np.linalg.solve(g, y[:, :, None])
+            sol = np.matmul(xd.transpose(0, 2, 1), alpha)[:, :, 0]
+        else:
+            a = np.matmul(x.transpose(0, 2, 1), x)                # (b, k + 1, k + 1)
+            a[:, np.arange(k + 1), np.arange(k + 1)] += d
+            sol = np.linalg.solve(a, np.matmul(x.transpose(0, 2, 1), y[:, :, None]))[:, :, 0]
+        factors[rows], bias[rows] = sol[:, :k], sol[:, k]
+        lo = hi
     return factors, bias
 
 
