@@ -354,7 +354,7 @@ def load_autorec(path):
         raise ModelFolderError(f"{where}: cannot be read as a Keras model "
                                f"({type(err).__name__})") from None
     expected_name = {"item": "I_AutoRec", "user": "U_AutoRec"}[meta["kind"]]
-    _check(network.name == expected_name, where,
+    _check(network.name.startswith(expected_name), where,
            f"network {network.name!r}, the sidecar says kind {meta['kind']!r} "
            f"({expected_name!r})")
     _check(tuple(network.input_shape) == (None, cols), where,

@@ -230,3 +230,14 @@ def test_an_interrupted_model_is_marked(saved, tmp_path):
     model = load_autorec(saved / "item")
     assert model.interrupted_ is False
     assert load_autorec(save_autorec(model, tmp_path / "m", interrupted=True)).interrupted_
+
+
+def test_a_saved_sparse_autorec_passes_the_checks(tmp_path, ratings):
+    from recsys_ae.sparse import SparseAutoRec
+
+    config = AutoRecConfig.preset("paper", epochs=1, hidden_units=4)
+    model = SparseAutoRec("item", config, seed=0, verbose=0).fit(ratings)
+    loaded = load_autorec(save_autorec(model, tmp_path / "sparse"))
+    users, items = ratings["user"].to_numpy()[:20], ratings["item"].to_numpy()[:20]
+    np.testing.assert_allclose(loaded.predict(users, items), model.predict(users, items),
+                               atol=1e-5)
