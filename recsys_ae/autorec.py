@@ -99,8 +99,14 @@ class AutoRec(RatingPredictor):
 
     Notes
     -----
-    Cold start: a pair whose user or item was not in the training data gets the
-    global training mean ``mean_`` (:meth:`cold_pairs` says which pairs).
+    Cold start: the network has no input row for a user (U-AutoRec) or item
+    (I-AutoRec) it was not trained on, and no output column for an unseen item
+    (user). Such a pair gets what *is* known about it: the global training mean
+    plus the regularised bias of its known user or item, fitted on the same
+    training ratings as :class:`~recsys_ae.baselines.BiasBaseline` (Koren 2010;
+    ``mu + b_u`` for an unseen item, ``mu + b_i`` for an unseen user, ``mu`` when
+    both are unseen). :meth:`cold_pairs` says which pairs; the biases are
+    recomputed from ``train_matrix_``, so a loaded model answers the same.
     """
 
     Config = AutoRecConfig
@@ -151,7 +157,7 @@ class AutoRec(RatingPredictor):
             n_columns, activation=cfg.output_activation, kernel_regularizer=reg,
             kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed + 1),
             dtype=cfg.dtype, name="decoder")(hidden)
-        return keras.Model(inputs, outputs, name=self.name.replace("-", "_"))
+        return keras.Model(inputs, outputs, name="I_AutoRec" if self.kind == "item" else "U_AutoRec")
 
     def _optimizer(self, total_steps: int | None = None):
         """The configured Keras optimizer; ``total_steps`` (the run's optimizer steps) is
@@ -263,6 +269,37 @@ class AutoRec(RatingPredictor):
         rows, cols = (user_rows, item_cols) if self.kind == "user" else (item_cols, user_rows)
         shift = self.mean_ if self.config.centre else 0.0
         return self._pair_outputs(rows, cols, self.PREDICT_CHUNK_ROWS) + shift
+
+    def cold_start_biases(self) -> tuple[np.ndarray, np.ndarray]:
+        """User and item biases of the training ratings, used for cold-start pairs.
+
+        Returns
+        -------
+        user_bias : ndarray of float64, shape (index_.n_users,)
+        item_bias : ndarray of float64, shape (index_.n_items,)
+            :func:`recsys_ae.baselines.fit_biases` with the
+            :class:`~recsys_ae.configs.BiasConfig` defaults, on ``train_matrix_``.
+        """
+        cached = getattr(self, "_biases_cache", None)
+        if cached is None or cached[0] is not self.train_matrix_:
+            from recsys_ae.baselines import fit_biases
+            from recsys_ae.configs import BiasConfig
+
+            m = self.train_matrix_.tocoo()
+            rows, cols = (m.row, m.col) if self.kind == "user" else (m.col, m.row)
+            r = m.data.astype(np.float64)  # the matrix holds raw ratings
+            cfg = BiasConfig()
+            _, b_u, b_i = fit_biases(rows, cols, r, (self.index_.n_users, self.index_.n_items),
+                                     cfg.reg_user, cfg.reg_item, cfg.n_sweeps)
+            cached = (self.train_matrix_, b_u, b_i)
+            self._biases_cache = cached
+        return cached[1], cached[2]
+
+    def _predict_cold(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        """The global mean plus the bias of whichever of user and item is known."""
+        b_u, b_i = self.cold_start_biases()
+        return (self.mean_ + np.where(user_rows >= 0, b_u[np.maximum(user_rows, 0)], 0.0)
+                + np.where(item_cols >= 0, b_i[np.maximum(item_cols, 0)], 0.0))
 
     def _seen_matrix(self):
         """The training pairs, users x items (the training matrix, transposed for I-AutoRec)."""

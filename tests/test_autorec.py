@@ -64,13 +64,18 @@ def test_seed_preset_builds_the_seed_architecture():
     assert model.get_layer("encoder").units == 700
 
 
-def test_predictions_are_clipped_and_cold_start_uses_the_mean(small_ratings):
+def test_predictions_are_clipped_and_cold_start_uses_the_known_bias(small_ratings):
+    from recsys_ae.baselines import BiasBaseline
+
     model = AutoRec("user", TINY, seed=1, verbose=0).fit(small_ratings)
-    users = ["u00", "never-seen", "u01"]
-    items = ["i00", "i00", "never-seen"]
+    users = ["u00", "never-seen", "u01", "never-seen"]
+    items = ["i00", "i00", "never-seen", "never-seen"]
     pred = model.predict(users, items)
-    assert model.cold_pairs(users, items).tolist() == [False, True, True]
-    assert pred[1] == pytest.approx(model.mean_) and pred[2] == pytest.approx(model.mean_)
+    assert model.cold_pairs(users, items).tolist() == [False, True, True, True]
+    # an unseen user gets mu + b_i, an unseen item mu + b_u: the bias baseline's answers
+    bias = BiasBaseline().fit(small_ratings)
+    np.testing.assert_allclose(pred[1:], bias.predict(users[1:], items[1:]), rtol=1e-12)
+    assert pred[3] == pytest.approx(model.mean_)
     # push the output far off the scale: predictions stay within the training range
     weights = model.model_.get_weights()
     weights[-1] = weights[-1] + 50.0  # decoder bias
