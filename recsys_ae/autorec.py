@@ -157,7 +157,8 @@ class AutoRec(RatingPredictor):
             n_columns, activation=cfg.output_activation, kernel_regularizer=reg,
             kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed + 1),
             dtype=cfg.dtype, name="decoder")(hidden)
-        return keras.Model(inputs, outputs, name="I_AutoRec" if self.kind == "item" else "U_AutoRec")
+        name = "I_AutoRec" if self.kind == "item" else "U_AutoRec"
+        return keras.Model(inputs, outputs, name=name)
 
     def _optimizer(self, total_steps: int | None = None):
         """The configured Keras optimizer; ``total_steps`` (the run's optimizer steps) is

@@ -241,30 +241,26 @@ register(ModelSpec(
     "u-autorec", "U-AutoRec", "rating", configs.AutoRecConfig, _AUTOREC_PRESETS, "paper",
     "tuned-user", _autorec_builder("user"), ("backend", "objective", "verbose"),
     can_save=True, summary="user-based AutoRec: rows are users, as in the student notebook"))
-register(ModelSpec(
-    "biased-mf", "biased MF", "rating", configs.MFConfig, {"default": configs.MFConfig()},
-    "default", "default", _simple_builder("recsys_ae.mf", "BiasedMF"),
-    summary="biased matrix factorization by ALS (Koren et al. 2009)",
-    aliases=("biased mf (als)", "mf")))
-register(ModelSpec(
-    "bias", "user + item bias", "rating", configs.BiasConfig,
-    {"default": configs.BiasConfig()}, "default", "default",
-    _simple_builder("recsys_ae.baselines", "BiasBaseline"),
-    summary="global mean + regularised user and item biases (Koren 2010)"))
-register(ModelSpec(
-    "global-mean", "global mean", "rating", configs.GlobalMeanConfig,
-    {"default": configs.GlobalMeanConfig()}, "default", "default",
-    _simple_builder("recsys_ae.baselines", "GlobalMean"),
-    summary="the mean training rating for every pair"))
-register(ModelSpec(
-    "ease", "EASE", "ranking", configs.EASEConfig, {"default": configs.EASEConfig()},
-    "default", "default", _simple_builder("recsys_ae.topn", "EASE"),
-    summary="closed-form linear item-item autoencoder (Steck 2019)"))
-register(ModelSpec(
-    "popularity", "popularity", "ranking", configs.PopularityConfig,
-    {"default": configs.PopularityConfig()}, "default", "default",
-    _simple_builder("recsys_ae.topn", "Popularity"),
-    summary="the items with the most positive training ratings"))
+def _register_simple(name, display_name, task, config_class, module, cls, summary, **kw):
+    """Register a model with one preset (``"default"``, the config's defaults)."""
+    register(ModelSpec(name, display_name, task, config_class, {"default": config_class()},
+                       "default", "default", _simple_builder(module, cls), summary=summary,
+                       **kw))
+
+
+_register_simple("biased-mf", "biased MF", "rating", configs.MFConfig, "recsys_ae.mf",
+                 "BiasedMF", "biased matrix factorization by ALS (Koren et al. 2009)",
+                 aliases=("biased mf (als)", "mf"))
+_register_simple("bias", "user + item bias", "rating", configs.BiasConfig,
+                 "recsys_ae.baselines", "BiasBaseline",
+                 "global mean + regularised user and item biases (Koren 2010)")
+_register_simple("global-mean", "global mean", "rating", configs.GlobalMeanConfig,
+                 "recsys_ae.baselines", "GlobalMean", "the mean training rating for every pair")
+_register_simple("ease", "EASE", "ranking", configs.EASEConfig, "recsys_ae.topn", "EASE",
+                 "closed-form linear item-item autoencoder (Steck 2019)")
+_register_simple("popularity", "popularity", "ranking", configs.PopularityConfig,
+                 "recsys_ae.topn", "Popularity",
+                 "the items with the most positive training ratings")
 
 
 def make_recommended(name: str, seed: int = 0, *, epochs: int | None = None, **overrides):
@@ -296,3 +292,14 @@ def make_recommended(name: str, seed: int = 0, *, epochs: int | None = None, **o
     if "verbose" in spec.options:
         overrides["verbose"] = 0
     return make_model(spec.name, spec.recommended_preset, seed=seed, **overrides)
+
+
+# Mult-DAE and Mult-VAE (Liang et al. 2018), chapter 6: ranking models fitted on clicks.
+register(ModelSpec(
+    "mult-dae", "Mult-DAE", "ranking", configs.MultVAEConfig, configs.MULTDAE_PRESETS, "paper",
+    "paper", _simple_builder("recsys_ae.multvae", "MultDAE"),
+    summary="denoising autoencoder with a multinomial likelihood (Liang et al. 2018)"))
+register(ModelSpec(
+    "mult-vae", "Mult-VAE", "ranking", configs.MultVAEConfig, configs.MULTVAE_PRESETS, "paper",
+    "paper", _simple_builder("recsys_ae.multvae", "MultVAE"),
+    summary="variational autoencoder with a multinomial likelihood (Liang et al. 2018)"))

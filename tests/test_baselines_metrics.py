@@ -125,5 +125,6 @@ def test_bias_baseline_on_ml100k_u1_is_in_its_published_band(shared_data):
     model = BiasBaseline().fit(train)
     score = rmse(test.rating, model.predict(test.user.to_numpy(), test.item.to_numpy()))
     assert 0.94 < score < 0.97
-    assert model.cold_pairs(test.user, test.item).sum() == 32  # u1.test ratings of items absent from u1.base
+    # 32 u1.test ratings are of items absent from u1.base
+    assert model.cold_pairs(test.user, test.item).sum() == 32
     assert rmse(test.rating, GlobalMean().fit(train).predict(test.user, test.item)) > 1.1

@@ -10,7 +10,6 @@ can save them) survive a save/load round trip unchanged.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recsys_ae.base import NotFittedError, RatingPredictor, Recommender
