@@ -329,3 +329,89 @@ def resolve_config(config_class, presets: dict, config=None, overrides: dict | N
         raise ValueError(f"unknown {config_class.__name__} field(s) {sorted(unknown)}; "
                          f"fields are {sorted(fields) or 'none'}")
     return dataclasses.replace(config, **overrides) if overrides else config
+
+
+# ---------------------------------------------------------------------------------------------
+# Mult-DAE and Mult-VAE (Liang et al. 2018), chapter 6
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MultVAEConfig:
+    """Hyperparameters of Mult-VAE and Mult-DAE (Liang, Krishnan, Hoffman & Jebara, WWW 2018).
+
+    One dataclass for both models; ``variational`` says which. The ``"paper"`` presets
+    (:data:`MULTVAE_PRESETS`, :data:`MULTDAE_PRESETS`) follow the paper and its code
+    (github.com/dawenl/vae_cf, ``VAE_ML20M_WWW2018.ipynb``): architecture
+    [n_items -> 600 -> 200 -> 600 -> n_items], tanh, Glorot-uniform weights, biases from
+    a normal of standard deviation 0.001, dropout 0.5 on the L2-normalised input, Adam
+    1e-3, batches of 500 users, 200 epochs with the epoch chosen by validation NDCG@100.
+
+    Parameters
+    ----------
+    variational : bool
+        True: Mult-VAE (the encoder gives a mean and a log-variance; a sampled code is
+        decoded; the loss adds ``beta`` times the KL divergence to the prior N(0, I)).
+        False: Mult-DAE (a deterministic code; the only noise is the input dropout).
+    hidden_units : int
+        Width of the encoder's and the decoder's hidden layer (600).
+    latent_dim : int
+        Size of the code (200).
+    dropout : float in [0, 1)
+        Dropout rate on the L2-normalised input during training (0.5, the code's
+        ``keep_prob`` 0.5).
+    l2 : float >= 0
+        Coefficient of ``l2 * sum ||W||^2`` over the weight matrices (not the biases),
+        added to the batch-mean loss. The paper's code gives Mult-DAE ``lam = 0.01 /
+        batch_size`` and adds ``2 * lam * sum ||W||^2 / 2``, i.e. 0.01 per 500-user batch
+        sum, ``2e-5`` on the mean; Mult-VAE ``lam = 0``.
+    beta_max : float >= 0
+        The cap of the KL weight beta (``anneal_cap`` 0.2). Mult-VAE only.
+    total_anneal_steps : int or None
+        beta after ``t`` updates is ``min(beta_max, t / total_anneal_steps)``, as in the
+        code (200,000 for ML-20M: with 234 updates an epoch and 200 epochs, beta reaches
+        0.2 after about 171 epochs). ``None`` scales it to the data: beta reaches
+        ``beta_max`` at the last planned update (``epochs x updates per epoch``).
+    learning_rate : float
+        Adam's step size (1e-3).
+    batch_size : int
+        Users per batch (500).
+    epochs : int
+        Most epochs (200).
+    patience : int
+        Stop after this many epochs without a better validation NDCG@100 (0: never stop
+        early, the paper's choice; the best epoch's weights are restored either way).
+    threshold : float
+        Ratings at or above it are the positive (clicked) items (4, the paper's MovieLens
+        binarisation).
+    """
+
+    variational: bool = True
+    hidden_units: int = 600
+    latent_dim: int = 200
+    dropout: float = 0.5
+    l2: float = 0.0
+    beta_max: float = 0.2
+    total_anneal_steps: int | None = None
+    learning_rate: float = 1e-3
+    batch_size: int = 500
+    epochs: int = 200
+    patience: int = 0
+    threshold: float = 4.0
+
+    def __post_init__(self):
+        if not isinstance(self.variational, bool):
+            raise ValueError(f"MultVAEConfig.variational must be a bool, got "
+                             f"{self.variational!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        _positive_ints(self, "hidden_units", "latent_dim", "batch_size", "epochs")
+        _non_negative(self, "l2", "beta_max", "learning_rate", "patience")
+        if self.total_anneal_steps is not None:
+            _positive_ints(self, "total_anneal_steps")
+
+
+#: Mult-VAE as in the paper and its code (weight decay 0).
+MULTVAE_PRESETS = {"paper": MultVAEConfig(variational=True, l2=0.0)}
+#: Mult-DAE as in the paper and its code (weight decay 0.01 per 500-user batch sum).
+MULTDAE_PRESETS = {"paper": MultVAEConfig(variational=False, l2=0.01 / 500)}
+__all__ += ["MultVAEConfig", "MULTVAE_PRESETS", "MULTDAE_PRESETS"]
