@@ -19,6 +19,9 @@ module              holds
 ``baselines``       global mean and user + item biases
 ``mf``              biased matrix factorization (ALS)
 ``topn``            popularity, EASE, top-N evaluation
+``multvae``         Mult-DAE and Mult-VAE (Liang et al. 2018) in Keras 3
+``protocol``        strong generalisation: held-out users, fold-in, Recall@k,
+                    NDCG@k (Liang et al. 2018)
 ``metrics``         RMSE, MAE, ``evaluate`` (the one scoring rule), Recall@k,
                     NDCG@k, RMSE by user activity
 ``persist``         save and load a fitted AutoRec
