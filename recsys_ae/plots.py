@@ -635,3 +635,55 @@ def output_layer_growth(cost: pd.DataFrame, marks: Mapping[str, int] | None = No
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     return fig
+
+
+def topn_by_activity(table: pd.DataFrame, metric: str = "NDCG@100",
+                     title: str = "Top-N quality by user activity") -> Figure:
+    """A ranking metric by bucket of user activity, one line per model, one panel per dataset.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`recsys_ae.protocol.activity_table`: columns ``dataset``, ``model``,
+        ``bucket`` (labels in plotting order), ``n_users`` and ``metric``.
+    metric : str
+        Name of the metric, for the y label.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per dataset (in first-seen order); x: the buckets of fold-in clicks, each
+        labelled with its number of users; y: the mean metric; one line per model.
+
+    Raises
+    ------
+    ValueError
+        If the table is empty or lacks a column.
+    """
+    needed = ["dataset", "model", "bucket", "n_users", "metric"]
+    if table.empty or not set(needed) <= set(table.columns):
+        raise ValueError(f"topn_by_activity needs a non-empty table with columns {needed}")
+    datasets = list(dict.fromkeys(table["dataset"]))
+    models = list(dict.fromkeys(table["model"]))
+    fig = Figure(figsize=(4.2 * len(datasets) + 0.6, 4.0), layout="constrained")
+    axes = fig.subplots(1, len(datasets), squeeze=False, sharey=True)[0]
+    for ax, dataset in zip(axes, datasets):
+        part = table[table["dataset"] == dataset]
+        buckets = list(dict.fromkeys(part["bucket"].astype(str)))
+        x = np.arange(len(buckets))
+        for k, model in enumerate(models):
+            rows = part[part["model"] == model].set_index(part[part["model"] == model]
+                                                          ["bucket"].astype(str))
+            y = [float(rows.loc[b, "metric"]) if b in rows.index else np.nan for b in buckets]
+            ax.plot(x, y, marker="o", color=_MODEL_COLOURS[k % len(_MODEL_COLOURS)],
+                    label=model)
+        users = part.groupby(part["bucket"].astype(str), sort=False)["n_users"].max()
+        ax.set_xticks(x, [f"{b}\n({int(users[b])} users)" for b in buckets], fontsize=8)
+        ax.set_xlabel("fold-in clicks of the test user (bucket)")
+        ax.set_title(str(dataset))
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0].set_ylabel(f"mean {metric} over test users")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
