@@ -203,7 +203,9 @@ def test_importing_settings_installs_no_warnings_filter():
             "before = list(warnings.filters)\n"
             "import recsys_ae, recsys_ae.data, recsys_ae.chapters.settings as s\n"
             "assert warnings.filters == before, 'importing changed warnings.filters'\n"
-            "s.quiet_notebook()\n"
+            "from recsys_ae.chapters import quiet_notebook\n"
+            "assert s.quiet_notebook is quiet_notebook\n"
+            "quiet_notebook()\n"
             "assert [f[1].pattern for f in warnings.filters if f not in before] == "
             "['IProgress not found']\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)

@@ -23,9 +23,27 @@ module            holds
 
 A notebook starts with::
 
-    from recsys_ae.chapters import settings, studies, tables
-    settings.quiet_notebook()
-    S = settings.book_settings()
+    from recsys_ae.chapters import quiet_notebook
+    quiet_notebook()  # before anything imports tqdm
+    from recsys_ae.chapters.settings import book_settings, data_banner
+    S = book_settings()
 
-Importing this subpackage does not import TensorFlow.
+Importing this subpackage imports nothing else (not even :mod:`recsys_ae.data`), so that
+:func:`quiet_notebook` can run before the first import that loads ``tqdm.auto``.
 """
+
+import warnings as _warnings
+
+__all__ = ["quiet_notebook"]
+
+
+def quiet_notebook() -> None:
+    """Silence the one warning that is only noise on a rendered page; call it first in a
+    notebook's first cell, before importing the rest of the package.
+
+    In a notebook without ipywidgets, ``tqdm.auto`` (imported by a dependency when
+    :mod:`recsys_ae.data` is imported) warns "IProgress not found" on stderr; the book has no
+    progress bars. Nothing else is filtered: a ``FutureWarning`` (an old name) must show, so
+    that the page gets fixed. Importing the package never installs this filter.
+    """
+    _warnings.filterwarnings("ignore", message="IProgress not found")

@@ -2,10 +2,11 @@
 
 Every notebook starts with::
 
-    from recsys_ae.chapters import settings
-    settings.quiet_notebook()
-    S = settings.book_settings()
-    display(Markdown(settings.data_banner(S)))
+    from recsys_ae.chapters import quiet_notebook
+    quiet_notebook()  # first: before anything imports tqdm
+    from recsys_ae.chapters.settings import book_settings, data_banner
+    S = book_settings()
+    display(Markdown(data_banner(S)))
     ratings = S.load()
 
 and never names a dataset, a data folder or a number of epochs itself; the models it trains
@@ -38,13 +39,12 @@ generated data on its own. The synthetic stand-in runs only when chosen
 (``RECSYS_AE_DATASET=synthetic``), and then :func:`data_banner` puts a warning on the page.
 
 Importing this module changes nothing global: the one warnings filter the pages want is
-installed by :func:`quiet_notebook`, which each notebook calls in its first cell.
+installed by :func:`recsys_ae.chapters.quiet_notebook`, which each notebook calls first.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -52,6 +52,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from recsys_ae import data, registry
+from recsys_ae.chapters import quiet_notebook  # re-exported: settings.quiet_notebook()
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -100,15 +101,6 @@ def _check_model_presets(presets) -> None:
 _check_model_presets(MODEL_PRESETS)
 
 
-def quiet_notebook() -> None:
-    """Silence the one warning that is only noise on a rendered page; call it in a notebook's
-    first cell.
-
-    In a notebook without ipywidgets, ``tqdm.auto`` (imported by a dependency) warns
-    "IProgress not found" on stderr; the book has no progress bars. Nothing else is filtered:
-    a ``FutureWarning`` (an old name) must show, so that the page gets fixed.
-    """
-    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 @dataclass(frozen=True)
