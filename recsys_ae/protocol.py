@@ -52,7 +52,7 @@ __all__ = ["HELDOUT_USERS", "THRESHOLD", "MIN_USER_CLICKS", "HELDOUT_SHARE", "St
            "strong_split", "fold_in_scores", "ProtocolEASE", "ease_weights_low_rank",
            "select_ease_lam", "rank_items", "recall_at_k_batch",
            "ndcg_at_k_batch", "evaluate_strong", "run_protocol", "summarise",
-           "activity_table", "ACTIVITY_BUCKETS"]
+           "activity_table", "ACTIVITY_BUCKETS", "CHAPTER_RUNS", "chapter_models"]
 
 #: Ratings at or above it are clicks.
 THRESHOLD = 4.0
@@ -428,3 +428,34 @@ def activity_table(per_user: pd.DataFrame, metric: str = "ndcg@100",
            .agg(["size", "mean"]).reset_index()
            .rename(columns={"size": "n_users", "mean": "metric"}))
     return out.sort_values(["dataset", "bucket"], kind="stable").reset_index(drop=True)
+
+
+#: What chapter 6 runs in each book profile (``recsys_ae.chapters.settings``): the split seeds
+#: and the epochs of Mult-DAE/VAE. Both models use the paper's preset with batches of 100
+#: users instead of 500: the paper's 500 users were 0.4% of ML-20M's training users, here 500
+#: would be the whole training set (one update an epoch); 100 gives 5 to 8 updates an epoch
+#: for the same arithmetic per epoch. ``ci`` is small enough for CI (about 3 minutes on 2
+#: cores); ``full`` gives each model the paper's 200 epochs and five splits.
+CHAPTER_RUNS = {
+    "ci": {"seeds": (0, 1, 2), "epochs": 40, "batch_size": 100},
+    "full": {"seeds": (0, 1, 2, 3, 4), "epochs": 200, "batch_size": 100},
+}
+
+
+def chapter_models(profile: str) -> dict:
+    """The four models of chapter 6 as ``run_protocol`` factories, for a book profile.
+
+    Mult-VAE and Mult-DAE from the registry (preset ``"paper"``, the profile's epochs and
+    batch size, seeded by the split's seed, weights of the best validation epoch); EASE with
+    ``lam`` chosen on the split's validation users from (50, 100, 200, 500, 1000); popularity.
+    """
+    from recsys_ae.registry import make_model
+
+    run = CHAPTER_RUNS[profile]
+
+    def autoencoder(name):
+        return lambda split: make_model(name, "paper", seed=split.seed, epochs=run["epochs"],
+                                        batch_size=run["batch_size"])
+    return {"Mult-VAE": autoencoder("mult-vae"), "Mult-DAE": autoencoder("mult-dae"),
+            "EASE": lambda split: ProtocolEASE(lam=select_ease_lam(split)),
+            "popularity": lambda split: Popularity()}
