@@ -76,7 +76,7 @@ def pytest_runtest_makereport(item, call):
 def executed_notebook(path: Path):
     """The notebook at ``path`` with the outputs nbval collected in this session, or None.
 
-    Cells are numbered as nbval numbers them (code cells and markdown cells alike).
+    nbval numbers the *code* cells only (0, 1, ...: markdown cells are not counted).
     """
     path = Path(path).resolve()
     outs = _OUTPUTS.get(str(path))
@@ -84,13 +84,13 @@ def executed_notebook(path: Path):
         return None
     nb = nbformat.read(path, as_version=4)
     count = 0
-    for i, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if i not in outs:
+        if count not in outs:
             return None  # not every cell ran
+        cell.outputs = [nbformat.from_dict(o) for o in outs[count]]
         count += 1
-        cell.outputs = [nbformat.from_dict(o) for o in outs[i]]
         for o in cell.outputs:
             if o.output_type == "execute_result":
                 o.execution_count = count
