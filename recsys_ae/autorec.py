@@ -31,6 +31,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recsys_ae.base import RatingPredictor, _check_seed
 from recsys_ae.configs import AUTOREC_PRESETS, AutoRecConfig, resolve_config
@@ -95,7 +96,15 @@ class AutoRec(RatingPredictor):
         term, as optimised) and ``rmse`` (RMSE over all observed training
         cells, no L2 term, in stars); with validation data also ``val_loss``
         and ``val_rmse`` (the held-out ratings, predicted from training
-        inputs, unclipped).
+        inputs, unclipped). ``rmse`` and ``val_rmse`` are in stars whatever
+        ``config.scale_ratings`` says; ``loss`` is in the network's units.
+    best_epoch_ : int or None
+        With validation data: the epoch (1-based) of the lowest ``val_rmse``,
+        whose weights the model keeps when ``config.early_stopping_patience``
+        is set; None without validation data.
+    l2_ : float
+        The L2 coefficient used: ``config.l2``, or ``lam / (2 N)`` when
+        ``config.lam`` is set (``N`` training ratings).
 
     Notes
     -----
@@ -107,6 +116,16 @@ class AutoRec(RatingPredictor):
     ``mu + b_u`` for an unseen item, ``mu + b_i`` for an unseen user, ``mu`` when
     both are unseen). :meth:`cold_pairs` says which pairs; the biases are
     recomputed from ``train_matrix_``, so a loaded model answers the same.
+
+    What the network sees (``config.input``, ``config.scale_ratings``): the stored
+    rating ``r`` at row/column pair (a, j) enters input and target as
+    ``(r - offset(a, j)) / scale``, and a prediction is ``output * scale +
+    offset(a, j)``, with ``scale = (max - min) / 4`` of the training ratings (1 without
+    scaling) and ``offset`` 0 (raw; ``min - scale`` when scaled, so raw ratings land on
+    [1, 5]), ``mean_`` (centred) or
+    ``mean_ + b_u + b_i`` (residual, the biases of :meth:`cold_start_biases`). All of
+    it is recomputed from ``train_matrix_``, ``mean_`` and ``rating_range_``, so a
+    saved and loaded model predicts the same.
     """
 
     Config = AutoRecConfig
@@ -143,7 +162,8 @@ class AutoRec(RatingPredictor):
         seeded from ``seed``.
         """
         cfg = self.config
-        reg = KernelL2(cfg.l2) if cfg.l2 > 0 else None
+        l2 = self._effective_l2()
+        reg = KernelL2(l2) if l2 > 0 else None
         inputs = keras.Input(shape=(n_columns,), dtype=cfg.dtype, name="ratings")
         x = inputs
         if cfg.dropout > 0:
@@ -153,8 +173,13 @@ class AutoRec(RatingPredictor):
             cfg.hidden_units, activation=cfg.activation, kernel_regularizer=reg,
             kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed),
             dtype=cfg.dtype, name="encoder")(x)
+        # Residual input: the decoder bias (one per column: a user of I-AutoRec) would be a
+        # second, unshrunk bias on top of the baseline's; it is penalised like the weights,
+        # so a heavily regularised network falls back to the bias baseline.
+        bias_reg = reg if cfg.input_mode == "residual" else None
         outputs = keras.layers.Dense(
             n_columns, activation=cfg.output_activation, kernel_regularizer=reg,
+            bias_regularizer=bias_reg,
             kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed + 1),
             dtype=cfg.dtype, name="decoder")(hidden)
         name = "I_AutoRec" if self.kind == "item" else "U_AutoRec"
@@ -182,16 +207,117 @@ class AutoRec(RatingPredictor):
 
     # -- fitting ----------------------------------------------------------------------------
     def _fit_data(self, train: pd.DataFrame, index: IdIndex | None) -> float:
-        """Set ``index_``, ``train_matrix_``, ``mean_`` and ``rating_range_`` from the
-        training ratings; return the shift subtracted from stored ratings (the mean
-        when ``config.centre``, else 0)."""
+        """Set ``index_``, ``train_matrix_``, ``mean_``, ``rating_range_`` and ``l2_``
+        from the training ratings; return the shift subtracted from stored ratings (the
+        mean for centred input, else 0).
+
+        Raises
+        ------
+        NotImplementedError
+            For a subclass with its own arithmetic (the sparse backend) asked for
+            ``scale_ratings``, ``input="residual"``, ``lam`` or early stopping, which
+            only the dense network implements so far.
+        """
+        self._check_backend_support()
         self.index_ = IdIndex.fit(train) if index is None else index
         self.train_matrix_ = rating_matrix(train, self.index_, by=self._by,
                                            dtype=np.dtype(self.config.dtype))
         ratings = train["rating"].to_numpy(dtype=np.float64)
         self.mean_ = float(ratings.mean())
         self.rating_range_ = (float(ratings.min()), float(ratings.max()))
-        return self.mean_ if self.config.centre else 0.0
+        self.l2_ = self._effective_l2()
+        return self.mean_ if self.config.input_mode == "centred" else 0.0
+
+    def _check_backend_support(self) -> None:
+        """Refuse the dense-only options in a subclass that overrides the arithmetic."""
+        if type(self).reconstruct is AutoRec.reconstruct:
+            return
+        cfg = self.config
+        asked = [name for name, on in (
+            ("scale_ratings=True", cfg.scale_ratings),
+            ("input='residual'", cfg.input_mode == "residual"),
+            ("lam (pass l2=recsys_ae.tuning.paper_l2_equivalent(lam, n_ratings) instead)",
+             cfg.lam is not None),
+            ("early_stopping_patience", cfg.early_stopping_patience is not None)) if on]
+        if asked:
+            # TODO(sparse rewrite): inherit _net_scale/_offsets/_to_net in the sparse
+            # batches and reconstruct, and the early-stopping rule, then drop this check.
+            raise NotImplementedError(
+                f"{type(self).__name__} does not implement {', '.join(asked)} yet; use the "
+                "dense backend (backend='dense')")
+
+    def _effective_l2(self) -> float:
+        """``config.l2``, or the paper's ``lam`` converted with the training ratings."""
+        cfg = self.config
+        if cfg.lam is None:
+            return float(cfg.l2)
+        matrix = getattr(self, "train_matrix_", None)
+        if matrix is None:
+            raise ValueError("config.lam is converted to a per-batch L2 weight with the number "
+                             "of training ratings; call fit first")
+        from recsys_ae.tuning import paper_l2_equivalent
+
+        return paper_l2_equivalent(cfg.lam, max(1, int(matrix.nnz)))
+
+    # -- what the network sees ----------------------------------------------------------------
+    #: Width of the scale the network works on when ``config.scale_ratings``: the
+    #: training scale is mapped linearly onto [1, 5] (width 4).
+    NET_SPAN = 4.0
+
+    def _net_scale(self) -> float:
+        """Rating units per network unit: ``(max - min) / 4`` of the training ratings when
+        ``config.scale_ratings`` (1 for a one-valued scale, and for a 1-5 scale), else 1."""
+        if not self.config.scale_ratings:
+            return 1.0
+        lo, hi = self.rating_range_
+        return float(hi - lo) / self.NET_SPAN if hi > lo else 1.0
+
+    def _net_shift(self) -> float:
+        """The constant part of the offset: 0 (raw), ``min - scale`` (raw, scaled: the
+        smallest rating becomes 1, never the 0 of "not rated") or ``mean_``."""
+        mode = self.config.input_mode
+        if mode == "raw":
+            if not self.config.scale_ratings:
+                return 0.0
+            return float(self.rating_range_[0]) - self._net_scale()
+        return float(self.mean_)
+
+    def _simple_transform(self) -> bool:
+        """True when the network sees ``stored - constant`` (the original code path)."""
+        return self._net_scale() == 1.0 and self.config.input_mode != "residual" and \
+            self._net_shift() in (0.0, float(self.mean_))
+
+    def _row_col_bias(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residual input: the biases of the matrix rows and of its columns."""
+        b_u, b_i = self.cold_start_biases()
+        return (b_u, b_i) if self.kind == "user" else (b_i, b_u)
+
+    def _offsets(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Offset (stars) subtracted at (row, column) pairs of the matrix."""
+        out = np.full(len(rows), self._net_shift())
+        if self.config.input_mode == "residual":
+            b_row, b_col = self._row_col_bias()
+            out += b_row[rows] + b_col[cols]
+        return out
+
+    def _to_net(self, matrix) -> sp.csr_matrix:
+        """A matrix of stored ratings (this model's layout) in network units, CSR."""
+        coo = sp.coo_matrix(matrix)
+        values = (coo.data.astype(np.float64) - self._offsets(coo.row, coo.col)) \
+            / self._net_scale()
+        out = sp.csr_matrix((values.astype(self.config.dtype), (coo.row, coo.col)),
+                            shape=matrix.shape)
+        out.sort_indices()
+        return out
+
+    def _net_matrix(self) -> sp.csr_matrix:
+        """``train_matrix_`` in network units (cached; rebuilt for a new matrix)."""
+        key = (self._net_scale(), self._net_shift(), self.config.input_mode)
+        cached = getattr(self, "_net_cache", None)
+        if cached is None or cached[0] is not self.train_matrix_ or cached[1] != key:
+            cached = (self.train_matrix_, key, self._to_net(self.train_matrix_))
+            self._net_cache = cached
+        return cached[2]
 
     def fit(self, train: pd.DataFrame, validation: pd.DataFrame | None = None, *,
             index: IdIndex | None = None, initial_weights=None) -> AutoRec:
@@ -222,6 +348,9 @@ class AutoRec(RatingPredictor):
             If ``train`` has duplicate pairs or IDs missing from ``index``.
         """
         cfg = self.config
+        if cfg.early_stopping_patience is not None and validation is None:
+            raise ValueError("config.early_stopping_patience needs validation ratings: "
+                             "fit(train, validation=...); or set it to None and give epochs")
         shift = self._fit_data(train, index)
 
         keras.utils.set_random_seed(self.seed)
@@ -229,7 +358,10 @@ class AutoRec(RatingPredictor):
         if initial_weights is not None:
             self.model_.set_weights(initial_weights)
         self.initial_weights_ = [w.copy() for w in self.model_.get_weights()]
-        batches = RowBatches(self.train_matrix_, batch_size=cfg.batch_size, mean=shift,
+        simple = self._simple_transform()
+        inputs = self.train_matrix_ if simple else self._net_matrix()
+        shift = shift if simple else 0.0
+        batches = RowBatches(inputs, batch_size=cfg.batch_size, mean=shift,
                              shuffle=True, seed=self.seed, dtype=cfg.dtype)
         self.model_.compile(optimizer=self._optimizer(cfg.epochs * len(batches)),
                             loss=MaskedMSE(dtype=cfg.dtype), metrics=[MaskedRMSE()])
@@ -237,12 +369,21 @@ class AutoRec(RatingPredictor):
         self.n_validation_cold_ = 0
         if validation is not None:
             val_matrix, self.n_validation_cold_ = self._matrix(validation)
-            val_matrix = val_matrix.astype(cfg.dtype)
-            val_batches = RowBatches(self.train_matrix_, val_matrix, batch_size=cfg.batch_size,
+            val_matrix = val_matrix.astype(cfg.dtype) if simple else self._to_net(val_matrix)
+            val_batches = RowBatches(inputs, val_matrix, batch_size=cfg.batch_size,
                                      mean=shift, shuffle=False, dtype=cfg.dtype)
+        callbacks = []
+        if cfg.early_stopping_patience is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor="val_rmse", mode="min", patience=cfg.early_stopping_patience,
+                restore_best_weights=True))
         history = self.model_.fit(batches, validation_data=val_batches, epochs=cfg.epochs,
-                                  verbose=self.verbose)
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+                                  verbose=self.verbose, callbacks=callbacks)
+        scale = self._net_scale()
+        self.history_ = {k: [float(v) * (scale if k.endswith("rmse") else 1.0) for v in vals]
+                         for k, vals in history.history.items()}
+        val = self.history_.get("val_rmse")
+        self.best_epoch_ = int(np.argmin(val)) + 1 if val else None
         return self
 
     # -- predicting -------------------------------------------------------------------------
@@ -259,17 +400,28 @@ class AutoRec(RatingPredictor):
         -------
         ndarray of float64, shape (b, n_columns)
         """
-        shift = self.mean_ if self.config.centre else 0.0
-        x = dense_rows(self.train_matrix_, np.asarray(rows), shift=shift, fill=0.0,
-                       dtype=self.config.dtype)
+        rows = np.asarray(rows)
+        out = self._network_rows(rows) * self._net_scale() + self._net_shift()
+        if self.config.input_mode == "residual":
+            b_row, b_col = self._row_col_bias()
+            out += b_row[rows][:, None] + b_col[None, :]
+        return out
+
+    def _network_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The network's outputs (its own units, float64) for some rows."""
+        if self._simple_transform():
+            x = dense_rows(self.train_matrix_, rows, shift=self._net_shift(), fill=0.0,
+                           dtype=self.config.dtype)
+        else:
+            x = dense_rows(self._net_matrix(), rows, fill=0.0, dtype=self.config.dtype)
         out = keras.ops.convert_to_numpy(self.model_(x, training=False))
-        return out.astype(np.float64) + shift
+        return out.astype(np.float64)
 
     def _predict_known(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
-        """Reconstructed entries (mean added back when centred, unclipped) at known pairs."""
+        """Reconstructed entries in stars (offset added back, unclipped) at known pairs."""
         rows, cols = (user_rows, item_cols) if self.kind == "user" else (item_cols, user_rows)
-        shift = self.mean_ if self.config.centre else 0.0
-        return self._pair_outputs(rows, cols, self.PREDICT_CHUNK_ROWS) + shift
+        return (self._pair_outputs(rows, cols, self.PREDICT_CHUNK_ROWS) * self._net_scale()
+                + self._offsets(rows, cols))
 
     def cold_start_biases(self) -> tuple[np.ndarray, np.ndarray]:
         """User and item biases of the training ratings, used for cold-start pairs.
@@ -332,16 +484,15 @@ class AutoRec(RatingPredictor):
     PREDICT_CHUNK_ROWS = 256
 
     def _pair_outputs(self, rows: np.ndarray, cols: np.ndarray, chunk_rows: int) -> np.ndarray:
-        """Network outputs (centred units when ``config.centre``, unclipped) at known
-        (row, column) pairs: each distinct row is reconstructed once, in chunks."""
-        shift = self.mean_ if self.config.centre else 0.0
+        """Network outputs (the network's units, unclipped) at known (row, column)
+        pairs: each distinct row is reconstructed once, in chunks."""
         order = np.argsort(rows, kind="stable")
         unique_rows, starts = np.unique(rows[order], return_index=True)
         ends = np.append(starts[1:], len(order))
         values = np.empty(len(order))
         for lo in range(0, len(unique_rows), chunk_rows):
             block = unique_rows[lo:lo + chunk_rows]
-            recon = self.reconstruct(block) - shift
+            recon = self._network_rows(block)
             for j in range(len(block)):
                 pos = order[starts[lo + j]:ends[lo + j]]
                 values[pos] = recon[j, cols[pos]]

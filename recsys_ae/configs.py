@@ -27,8 +27,8 @@ import dataclasses
 import warnings
 from dataclasses import dataclass
 
-__all__ = ["AutoRecConfig", "AUTOREC_PRESETS", "BiasConfig", "MFConfig", "EASEConfig",
-           "PopularityConfig", "GlobalMeanConfig", "PRESET_ALIASES", "resolve_config"]
+__all__ = ["AutoRecConfig", "AUTOREC_INPUTS", "AUTOREC_PRESETS", "BiasConfig", "MFConfig",
+           "EASEConfig", "PopularityConfig", "GlobalMeanConfig", "PRESET_ALIASES", "resolve_config"]
 
 #: Old preset names that still work, with a warning: ``"seed"`` was the student
 #: notebook's preset, now ``"notebook"`` ("seed" also meant the random seed).
@@ -49,6 +49,10 @@ def _non_negative(obj, *names: str) -> None:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{type(obj).__name__}.{name} must be a number >= 0, "
                              f"got {value!r}")
+
+
+#: Values of :attr:`AutoRecConfig.input` (``None``: decided by ``centre``).
+AUTOREC_INPUTS = (None, "raw", "centred", "residual")
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,45 @@ class AutoRecConfig:
         counts it, since the mask comes from the sparse structure).
     dtype : {"float32", "float64"}
         Precision of weights and arithmetic.
+    scale_ratings : bool
+        Map the ratings the network sees (input and target) linearly by the training
+        scale (``min``, ``max``: the smallest and largest training rating) onto the
+        width of a 1-5 scale: ``(r - offset) / s`` with ``s = (max - min) / 4`` (raw
+        ratings land on [1, 5], so the smallest rating never becomes the 0 of "not
+        rated"); predictions are mapped back (``* s + offset``) and clipped. The
+        network, its L2 term, ``lam`` and the learning rate then mean on a 0.5-5 or a
+        1-100 scale what they mean on 1-5, where nothing changes. (Mapping onto [0, 1]
+        instead changes what the presets' penalty and step size do: validation RMSE
+        1.01 instead of 0.888 on ML-100K u1 with the ``tuned`` settings.) Default False
+        (the ``notebook`` and ``paper`` presets are literal).
+    input : {None, "raw", "centred", "residual"}
+        What the network reconstructs. ``"raw"``: the ratings (0 = not rated);
+        ``"centred"``: rating minus the global training mean; ``"residual"``: rating
+        minus the bias baseline's prediction ``mu + b_u + b_i`` (the regularised
+        biases of :class:`~recsys_ae.baselines.BiasBaseline`, fitted on the same
+        training ratings), so the network models only what the biases miss and a
+        heavily regularised network falls back to the bias baseline. ``None`` (the
+        default): ``"centred"`` if ``centre`` else ``"raw"``. When set it decides
+        and ``centre`` is ignored.
+    lam : float >= 0 or None
+        The paper's lambda (Sedhain et al. 2015, eq. 2) on the *summed* objective
+        ``sum_obs (r - r_hat)^2 + lam / 2 (||W||^2 + ||V||^2)``; the model converts it
+        to the per-batch coefficient ``l2 = lam / (2 N)``, ``N`` the training ratings
+        (:func:`recsys_ae.tuning.paper_l2_equivalent`), so one lambda means the same on
+        a small and a large dataset. When set it replaces ``l2``. Default None (use
+        ``l2`` as it is).
+    early_stopping_patience : int >= 1 or None
+        Dense backend: stop after this many epochs without a lower validation RMSE
+        (``fit(train, validation=...)``, required then) and restore the weights of
+        the best epoch (``best_epoch_``); ``epochs`` is then the most epochs. Default
+        None: train exactly ``epochs`` epochs.
 
     Raises
     ------
     ValueError
-        For an unknown optimizer or schedule, a dropout outside [0, 1), or a
-        non-positive ``hidden_units``, ``batch_size`` or ``epochs``.
+        For an unknown optimizer, schedule or input, a dropout outside [0, 1), or a
+        non-positive ``hidden_units``, ``batch_size``, ``epochs`` or
+        ``early_stopping_patience``, or a negative ``lam``.
     """
 
     hidden_units: int = 500
@@ -115,8 +152,20 @@ class AutoRecConfig:
     epochs: int = 30
     centre: bool = True
     dtype: str = "float32"
+    scale_ratings: bool = False
+    input: str | None = None
+    lam: float | None = None
+    early_stopping_patience: int | None = None
 
     def __post_init__(self):
+        if self.input not in AUTOREC_INPUTS:
+            raise ValueError(f"input must be one of {AUTOREC_INPUTS}, got {self.input!r}")
+        if not isinstance(self.scale_ratings, bool):
+            raise ValueError(f"scale_ratings must be a bool, got {self.scale_ratings!r}")
+        if self.lam is not None:
+            _non_negative(self, "lam")
+        if self.early_stopping_patience is not None:
+            _positive_ints(self, "early_stopping_patience")
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
         if self.lr_schedule not in ("constant", "cosine"):
@@ -128,6 +177,14 @@ class AutoRecConfig:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         _positive_ints(self, "hidden_units", "batch_size", "epochs")
         _non_negative(self, "l2", "learning_rate", "momentum")
+
+    @property
+    def input_mode(self) -> str:
+        """``input`` resolved: ``"raw"``, ``"centred"`` or ``"residual"`` (``None``
+        follows ``centre``)."""
+        if self.input is None:
+            return "centred" if self.centre else "raw"
+        return self.input
 
     @classmethod
     def preset(cls, name: str, **overrides) -> AutoRecConfig:
