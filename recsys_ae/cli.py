@@ -80,18 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--repair-asins", action="store_true",
                        help="Amazon 2014 files: zero-pad ASINs whose leading zeros a "
                             "spreadsheet stripped (counted and reported)")
-    train.add_argument("--model", default="i-autorec", choices=model_names("rating"),
+    train.add_argument("--model", default=None, choices=model_names("rating"),
                        help="i-autorec (rows are items), u-autorec (rows are users, as in "
                             "the student notebook), or a baseline: biased-mf, bias, "
-                            "global-mean (default: %(default)s)")
+                            "global-mean (default: i-autorec, or the model of --config)")
+    train.add_argument("--config", default=None, metavar="FILE", type=_existing_file,
+                       help="AutoRec configuration from a JSON file written by 'tune "
+                            "--config-out FILE' (instead of --preset)")
+    train.add_argument("--budget-minutes", default=None, type=_positive_float,
+                       metavar="MIN",
+                       help="with --preset auto: time budget of the search, which sets its "
+                            "epochs (default: 10)")
     train.add_argument("--preset", default=None,
-                       choices=[*AUTOREC_PRESETS, "default", *PRESET_ALIASES],
+                       choices=[*AUTOREC_PRESETS, "auto", "default", *PRESET_ALIASES],
                        help="AutoRec hyperparameters: 'paper' (Sedhain et al. 2015: 500 "
                             "sigmoid units, L2, Adam; the default) or 'notebook' (the student "
                             "notebook's 700 tanh units, dropout 0.7, SGD 0.08 with momentum "
                             "0.9; formerly 'seed'); 'tuned' (for I-AutoRec) / 'tuned-user' "
-                            "(for U-AutoRec), chosen on a validation split of ML-100K u1.base. "
-                            "Baselines have one preset, 'default'")
+                            "(for U-AutoRec), chosen on a validation split of ML-100K u1.base; "
+                            "'auto': search the configuration on a validation part of this "
+                            "data's training ratings (printed, one line per configuration), "
+                            "then refit on all of them (states its time; refuses searches of "
+                            "hours). Baselines have one preset, 'default'")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="training epochs (default: the preset's)")
     train.add_argument("--seed", type=_seed, default=0,
@@ -155,15 +165,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser(
         "tune", allow_abbrev=False,
-        help="the validation search behind the 'tuned' presets (never reads u1.test)",
-        description="Train each configuration of recsys_ae.tuning.TUNING_GRID on "
-                    "MovieLens 100K u1.base minus a 10% validation split and print its "
-                    "validation RMSE/MAE; u1.test is never read. 10-30 s a configuration "
-                    "and seed on two CPU cores.")
+        help="choose AutoRec's configuration on validation ratings (never reads a test part)",
+        description="With --dataset or --ratings: the automatic search "
+                    "(recsys_ae.tuning.auto_search) on a 10%% validation part of the "
+                    "training ratings of that data (its test part is never read), one line "
+                    "per configuration, then the table; --config-out FILE keeps the chosen "
+                    "configuration for 'train --config FILE'. Without them: the grid behind "
+                    "the 'tuned' presets (recsys_ae.tuning.TUNING_GRID) on MovieLens 100K "
+                    "u1.base minus a 10%% validation split (u1.test never read).")
     tune.add_argument("--model", default="i-autorec", choices=("i-autorec", "u-autorec"),
-                      help="which grid (default: %(default)s)")
+                      help="which model (default: %(default)s)")
+    tune.add_argument("--dataset", default=None, choices=sorted(DATASETS), metavar="NAME",
+                      help="search on this dataset's training part (split as 'train' does)")
+    tune.add_argument("--ratings", default=None, metavar="PATH", type=_existing_file,
+                      help="search on your own ratings file: on the training part of its "
+                           "seeded 80/20 split, or on all of it with --no-split (when you "
+                           "keep a test file apart)")
+    tune.add_argument("--no-split", action="store_true",
+                      help="with --ratings: the file is all training ratings (use it with "
+                           "'train --ratings PATH --test TEST --config FILE')")
+    tune.add_argument("--rating-scale", default=None, nargs="+", metavar="X", type=_number,
+                      help="with --ratings: the scale MIN MAX [STEP]")
+    tune.add_argument("--split", default=None,
+                      choices=("random", "per-user", "u1", "u2", "u3", "u4", "u5"),
+                      help="as in 'train' (default: u1 for ml-100k, random otherwise)")
+    tune.add_argument("--filter", default=None, type=_filter_name, help="as in 'train'")
+    tune.add_argument("--seed", type=_seed, default=0,
+                      help="seed of the split, the validation part and the models "
+                           "(default: 0)")
+    tune.add_argument("--budget-minutes", default=None, type=_positive_float, metavar="MIN",
+                      help="time budget of the search, which sets its epochs (default: 10)")
+    tune.add_argument("--config-out", default=None, metavar="FILE",
+                      help="write the chosen configuration as JSON, for 'train --config FILE'")
     tune.add_argument("--seeds", type=_seed, nargs="+", default=[0], metavar="SEED",
-                      help="model seeds per configuration (default: 0)")
+                      help="without --dataset/--ratings: model seeds per configuration "
+                           "(default: 0)")
     tune.add_argument("--out", default=None, metavar="CSV", help="also write the table as CSV")
     tune.add_argument("--data-dir", default=None,
                       help="dataset folder (default: $RECSYS_AE_DATA_DIR, else the user cache)")
@@ -191,6 +227,16 @@ def _seed(text: str) -> int:
     if value is None or not 0 <= value <= 2**32 - 1:
         raise argparse.ArgumentTypeError(
             f"expected an integer from 0 to {2**32 - 1} (2**32 - 1), got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -253,6 +299,24 @@ def _check_train_args(parser, args) -> None:
 
     from recsys_ae.registry import get_spec
 
+    if args.config is not None:
+        from recsys_ae.tuning import load_config
+
+        if args.preset is not None:
+            fail("argument --config: not allowed with --preset (the file is the configuration)")
+        try:
+            file_model, args.config_value = load_config(args.config)
+        except ValueError as err:
+            fail(f"argument --config: {err}")
+        if args.model is not None and get_spec(args.model).name != file_model:
+            fail(f"argument --model: {args.model} differs from the model of --config "
+                 f"({file_model})")
+        args.model = file_model
+    args.model = args.model or "i-autorec"
+    if args.preset == "auto" and get_spec(args.model).config_class.__name__ != "AutoRecConfig":
+        fail(f"argument --preset: 'auto' searches AutoRec's configuration, not {args.model}'s")
+    if args.budget_minutes is not None and args.preset != "auto":
+        fail("argument --budget-minutes: needs --preset auto")
     spec = get_spec(args.model)
     if args.epochs is not None and "epochs" not in {
             f.name for f in dataclasses.fields(spec.config_class)}:
@@ -324,6 +388,10 @@ def _model_label(result: dict) -> str:
     return f"{result['model']} ({result['preset']}, {result['epochs']} ep, {backend})"
 
 
+#: Config fields shown for a searched configuration.
+_SEARCHED = ("input", "lam", "dropout", "hidden_units", "learning_rate", "epochs")
+
+
 def format_table(result: dict) -> str:
     """A small human-readable report of :func:`recsys_ae.experiment.run`'s result."""
     tag = "  [SYNTHETIC stand-in, not real ratings]" if result["synthetic"] else ""
@@ -341,9 +409,18 @@ def format_table(result: dict) -> str:
         f"{'model':<36}{'test RMSE':>10}{'test MAE':>10}",
         f"{_model_label(result):<36}{result['test_rmse']:>10.4f}{result['test_mae']:>10.4f}",
     ]
-    for key, label in (("bias", "user + item bias"), ("global_mean", "global mean")):
-        b = result["baselines"][key]
-        lines.append(f"{label:<36}{b['rmse']:>10.4f}{b['mae']:>10.4f}")
+    for key, label in (("biased_mf", "biased MF (default)"), ("bias", "user + item bias"),
+                       ("global_mean", "global mean")):
+        b = result["baselines"].get(key)
+        if b is not None:
+            lines.append(f"{label:<36}{b['rmse']:>10.4f}{b['mae']:>10.4f}")
+    search = result.get("search")
+    if search:
+        info = search["search"]
+        lines.append(f"\nsearch    {info['n_configurations']} configurations on "
+                     f"{info['n_validation']:,} validation ratings carved from the training "
+                     f"part ({info['seconds']:.0f} s); chosen: "
+                     + ", ".join(f"{k}={search['config'][k]}" for k in _SEARCHED))
     lines.append(f"\ntime      {result['seconds']:.1f} s (seed {result['seed']})")
     return "\n".join(lines)
 
@@ -391,6 +468,8 @@ def _results(args) -> int:
 
 
 def _tune(args) -> int:
+    if args.dataset is not None or args.ratings is not None:
+        return _tune_auto(args)
     from recsys_ae.tuning import TUNING_GRID, validation_search
 
     name = {"i-autorec": "I-AutoRec", "u-autorec": "U-AutoRec"}[args.model]
@@ -408,6 +487,64 @@ def _tune(args) -> int:
     if args.out:
         table.to_csv(args.out, index=False)
         print(f"wrote {len(table)} rows to {args.out}")
+    return 0
+
+
+def format_search(search) -> str:
+    """The table of an :class:`recsys_ae.tuning.AutoSearch`, lowest validation RMSE marked."""
+    table = search.table
+    shown = table[["step", "field", "input", "lam", "dropout", "hidden_units",
+                   "learning_rate", "epochs", "best_epoch", "val_rmse", "val_mae"]].copy()
+    shown["seconds"] = table["seconds"].map(lambda v: f"{v:.0f}")
+    shown["chosen"] = table["chosen"].map({True: "<- chosen", False: ""})
+    b = search.baselines
+    head = (f"{search.model}: {search.n_validation:,} validation ratings carved from "
+            f"{search.n_fit + search.n_validation:,} training ratings (seed {search.seed}); "
+            f"validation RMSE of the bias baseline {b['bias']['rmse']:.4f}, biased MF "
+            f"{b['biased_mf']['rmse']:.4f}; lower is better")
+    return head + "\n" + shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def _tune_auto(args) -> int:
+    """``tune --dataset NAME | --ratings PATH``: the automatic search on the training part."""
+    from recsys_ae import data, experiment, tuning
+
+    if args.ratings is not None and args.dataset is not None:
+        print("python -m recsys_ae tune: error: argument --ratings: not allowed with "
+              "--dataset", file=sys.stderr)
+        return 2
+    say = lambda line: print(f"recsys_ae: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    kwargs = {}
+    if args.rating_scale is not None:
+        kwargs["rating_scale"] = tuple(args.rating_scale)
+    if args.ratings is not None and args.no_split:
+        train = data.load_ratings(args.ratings, **kwargs)
+        from recsys_ae import preprocess
+
+        train, _ = preprocess.deduplicate(train)
+        label = args.ratings
+    else:
+        label = args.ratings or args.dataset
+        if args.ratings is not None:
+            kwargs["ratings"] = args.ratings
+        prepared = experiment.prepare(label, seed=args.seed, filter=args.filter,
+                                      split=args.split, data_dir=args.data_dir, **kwargs)
+        train = prepared.split.train  # the test part is not used
+        say(f"{label}: searching on the training part of split {prepared.split.name!r} "
+            f"({len(train):,} ratings); its test part is not used")
+    budget = 60.0 * (args.budget_minutes or tuning.AUTO_BUDGET_SECONDS / 60.0)
+    search = tuning.auto_search(train, args.model, seed=args.seed, budget_seconds=budget,
+                                progress=say)
+    print(format_search(search))
+    chosen = {k: getattr(search.config, k) for k in _SEARCHED}
+    print("chosen    " + ", ".join(f"{k}={v}" for k, v in chosen.items())
+          + f" (validation RMSE {search.val_rmse:.4f}; search {search.seconds:.0f} s)")
+    if args.config_out:
+        print(f"wrote     {tuning.save_config(args.config_out, search)} (use: python -m "
+              f"recsys_ae train ... --config {args.config_out})")
+    if args.out:
+        search.table.to_csv(args.out, index=False)
+        print(f"wrote {len(search.table)} rows to {args.out}")
     return 0
 
 
@@ -473,7 +610,7 @@ def _train(args, prog: str) -> int:
     if args.backend_alias is not None:
         print("recsys_ae: note: --path is now called --backend", file=sys.stderr)
         backend = args.backend_alias
-    if preset is not None and preset not in spec.presets:
+    if preset is not None and preset != "auto" and preset not in spec.presets:
         print(f"{parser_prog}: error: argument --preset: {spec.name} has no preset "
               f"{preset!r}; choose one of {', '.join(spec.presets)}", file=sys.stderr)
         return 2
@@ -486,10 +623,17 @@ def _train(args, prog: str) -> int:
     if owner and owner != spec.name:
         print(f"recsys_ae: note: preset {preset!r} was chosen for {owner}, not {spec.name}; "
               f"for {spec.name} use {spec.recommended_preset}", file=sys.stderr)
+    config = getattr(args, "config_value", None)
     if not args.quiet:
+        what = (f"the configuration of {args.config}" if config is not None else
+                f"{preset or spec.default_preset} preset")
         print(f"recsys_ae: loading {label}, then training {spec.name} "
-              f"({preset or spec.default_preset} preset); results follow training",
-              file=sys.stderr)
+              f"({what}); results follow training", file=sys.stderr)
+    search_kwargs = {}
+    if preset == "auto":
+        search_kwargs = {"progress": lambda line: print(f"recsys_ae: {line}", file=sys.stderr),
+                         "budget_seconds": 60.0 * (args.budget_minutes or 10.0),
+                         "max_search_seconds": _auto_max_seconds()}
     import contextlib
     import warnings
 
@@ -501,9 +645,15 @@ def _train(args, prog: str) -> int:
                 label, spec.name, preset=preset, epochs=args.epochs,
                 seed=args.seed, filter=args.filter, split=args.split, data_dir=args.data_dir,
                 download=not args.no_download, verbose=_verbosity(args.quiet),
-                backend=backend, objective=objective, return_model=True, **kwargs)
+                backend=backend, objective=objective, return_model=True, config=config,
+                **search_kwargs, **kwargs)
     except KeyboardInterrupt as stop:
         return _interrupted(args, prog, getattr(stop, "model", None))
+    except _search_too_long() as err:
+        print(f"{parser_prog}: error: {err}; instead run the search apart, e.g. overnight: "
+              f"{_tune_command(args)}, then train with --config FILE, or train a preset now: "
+              f"{_train_command(args)} --preset paper", file=sys.stderr)
+        return 1
     except DataNotFoundError as err:
         print(f"{parser_prog}: error: {err}", file=sys.stderr)
         return 1
@@ -524,6 +674,45 @@ def _train(args, prog: str) -> int:
         result = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(result))
     return 0
+
+
+def _auto_max_seconds() -> float:
+    from recsys_ae.tuning import AUTO_MAX_SECONDS
+
+    return AUTO_MAX_SECONDS
+
+
+def _search_too_long():
+    from recsys_ae.tuning import SearchTooLong
+
+    return SearchTooLong
+
+
+def _data_args(args) -> str:
+    """The data options of a train/tune command line, for a suggested command."""
+    import shlex
+
+    parts = []
+    if args.ratings is not None:
+        parts += ["--ratings", shlex.quote(args.ratings)]
+    elif args.dataset is not None:
+        parts += ["--dataset", args.dataset]
+    for flag, value in (("--split", args.split), ("--filter", args.filter)):
+        if value is not None:
+            parts += [flag, value]
+    if args.seed:
+        parts += ["--seed", str(args.seed)]
+    return " ".join(parts)
+
+
+def _tune_command(args) -> str:
+    return (f"python -m recsys_ae tune --model {args.model} {_data_args(args)} "
+            "--budget-minutes 600 --config-out config.json")
+
+
+def _train_command(args) -> str:
+    test = f" --test {args.test}" if getattr(args, "test", None) else ""
+    return f"python -m recsys_ae train --model {args.model} {_data_args(args)}{test}"
 
 
 def _interrupted(args, prog: str, model) -> int:

@@ -7,13 +7,14 @@ the other shows.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from recsys_ae import data, preprocess
+from recsys_ae import configs, data, preprocess
 from recsys_ae.metrics import evaluate
 from recsys_ae.registry import get_spec, make_model, resolve_backend
 
@@ -236,7 +237,9 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         epochs: int | None = None, seed: int = 0, filter: str | None = None,
         split: str | None = None, data_dir=None, download: bool = True, verbose="auto",
         backend: str = "auto", objective: str = "auto", return_model: bool = False,
-        path: str | None = None, **dataset_kwargs):
+        path: str | None = None, config=None, progress=None,
+        budget_seconds: float | None = None, max_search_seconds: float | None = None,
+        **dataset_kwargs):
     """Prepare a dataset, train one model and the baselines, and evaluate.
 
     Parameters
@@ -248,7 +251,21 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         ``u-autorec``, ``biased-mf``, ...).
     preset : str, optional
         The model's preset (default: the registry's ``default_preset``; AutoRec:
-        ``"paper"``).
+        ``"paper"``). AutoRec also takes ``"auto"``: the validation search of
+        :func:`recsys_ae.tuning.auto_search` on the training part only (the test part is
+        not read before the final model is evaluated), then the chosen configuration
+        refitted on all training ratings (dense backend).
+    config : AutoRecConfig, optional
+        A full configuration instead of a preset (e.g. from
+        :func:`recsys_ae.tuning.load_config`).
+    progress : callable, optional
+        ``preset="auto"``: called with one line per configuration tried.
+    budget_seconds : float, optional
+        ``preset="auto"``: the search's time budget (default
+        :data:`recsys_ae.tuning.AUTO_BUDGET_SECONDS`).
+    max_search_seconds : float, optional
+        ``preset="auto"``: refuse (:class:`recsys_ae.tuning.SearchTooLong`) a search
+        estimated to take longer, before training anything.
     epochs : int, optional
         AutoRec only: replaces the preset's epochs.
     verbose : int or "auto"
@@ -274,7 +291,10 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         (``"sparse"`` or ``"dense"`` after resolving ``"auto"``; None for
         models without one), ``objective``, ``preset``, ``epochs``, ``seed``,
         ``test_rmse``, ``test_mae``, ``baselines`` (``{"global_mean": {"rmse",
-        "mae"}, "bias": {"rmse", "mae"}}``), ``history`` and ``seconds``
+        "mae"}, "bias": {...}, "biased_mf": {...}}``, biased MF with its default
+        configuration and the run's seed), ``history``, ``search`` (with
+        ``preset="auto"``: the validation search, :meth:`recsys_ae.tuning.AutoSearch.to_json`,
+        else None) and ``seconds``
         (wall-clock time of the whole run).
 
     Raises
@@ -306,7 +326,32 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         backend = None
     if epochs is not None:
         overrides["epochs"] = epochs
-    fitted = make_model(spec.name, preset, seed=seed, **options, **overrides)
+    search = None
+    if preset == "auto":
+        from recsys_ae import tuning
+
+        if spec.config_class is not configs.AutoRecConfig:
+            raise ValueError(f"preset 'auto' searches AutoRec's configuration; "
+                             f"{spec.display_name} has none")
+        budget_seconds = budget_seconds or tuning.AUTO_BUDGET_SECONDS
+        if max_search_seconds is not None:
+            tuning.check_search_time(train, max_search_seconds, budget_seconds=budget_seconds)
+        search = tuning.auto_search(train, spec.name, seed=seed, progress=progress,
+                                    budget_seconds=budget_seconds)
+        config = search.config
+        if epochs is not None:
+            config = dataclasses.replace(config, epochs=epochs)
+        overrides = {}
+        options["backend"] = backend = "dense"
+    if config is not None and options.get("backend") == "sparse" and _dense_only(config):
+        warnings.warn(f"this configuration uses {_dense_only(config)}, which only the dense "
+                      "backend implements; training on the dense backend", UserWarning,
+                      stacklevel=2)
+        options["backend"] = backend = "dense"
+    if config is not None:
+        fitted = make_model(spec.name, seed=seed, config=config, **options, **overrides)
+    else:
+        fitted = make_model(spec.name, preset, seed=seed, **options, **overrides)
     try:
         fitted.fit(train)
     except KeyboardInterrupt as stop:
@@ -314,8 +359,8 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         raise
     scores = evaluate(fitted, test)
     baselines = {}
-    for key in ("global-mean", "bias"):
-        b = evaluate(make_model(key).fit(train), test)
+    for key in ("global-mean", "bias", "biased-mf"):
+        b = evaluate(make_model(key, seed=seed).fit(train), test)
         baselines[key.replace("-", "_")] = {"rmse": b["rmse"], "mae": b["mae"]}
     counts = data.dataset_counts(prepared.ratings)
     result = {
@@ -333,15 +378,28 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
         "model": spec.display_name,
         "backend": backend,
         "objective": getattr(fitted, "objective", None),
-        "preset": preset or spec.default_preset,
+        "preset": preset or ("config" if config is not None else spec.default_preset),
         "epochs": getattr(fitted.config, "epochs", None),
         "seed": seed,
         "test_rmse": scores["rmse"],
         "test_mae": scores["mae"],
         "baselines": baselines,
         "history": getattr(fitted, "history_", {}),
+        "search": search.to_json() if search is not None else None,
         "seconds": time.perf_counter() - start,
     }
     if return_model:
         return result, fitted
     return result
+
+
+def _dense_only(config) -> str:
+    """The options of ``config`` only the dense AutoRec implements ('' if none)."""
+    if not isinstance(config, configs.AutoRecConfig):
+        return ""
+    names = [name for name, on in (("scale_ratings", config.scale_ratings),
+                                   ("input='residual'", config.input_mode == "residual"),
+                                   ("lam", config.lam is not None),
+                                   ("early_stopping_patience",
+                                    config.early_stopping_patience is not None)) if on]
+    return ", ".join(names)

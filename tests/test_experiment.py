@@ -78,10 +78,10 @@ def test_cli_train_json_on_ml100k(shared_data, capsys):
                 "baselines", "seconds"):
         assert key in result
     assert (result["n_ratings"], result["n_users"], result["n_items"]) == (100_000, 943, 1_682)
-    assert set(result["baselines"]) == {"global_mean", "bias"}
+    assert set(result["baselines"]) == {"global_mean", "bias", "biased_mf"}
     assert set(result["baselines"]["bias"]) == {"rmse", "mae"}
     assert np.isfinite(result["test_rmse"])
-    assert "U-AutoRec" in out and "user + item bias" in out
+    assert "U-AutoRec" in out and "user + item bias" in out and "biased MF" in out
 
 
 def test_cli_synthetic_output_says_synthetic(capsys):
