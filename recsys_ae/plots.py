@@ -35,10 +35,12 @@ __all__ = [
     "degree_distribution",
     "filter_comparison",
     "human_bytes",
+    "human_duration",
     "matrix_memory",
     "rating_histogram",
     "ratings_over_time",
     "sparsity_pattern",
+    "time_bin",
 ]
 
 _USER_COLOUR = "#1f77b4"
@@ -59,6 +61,22 @@ def _label(df: pd.DataFrame) -> str:
     """The dataset's name for titles, with a visible SYNTHETIC tag for the stand-in."""
     name = df.attrs.get("dataset", "ratings")
     return "SYNTHETIC stand-in" if df.attrs.get("synthetic") else str(name)
+
+
+#: Text of the stamp :func:`_mark_synthetic` puts on a figure drawn from the stand-in.
+SYNTHETIC_STAMP = "SYNTHETIC DATA (not Amazon's)"
+
+
+def _mark_synthetic(ax, synthetic: bool) -> None:
+    """Stamp the axes with :data:`SYNTHETIC_STAMP` when the data is the generated stand-in.
+
+    The title says so too; the stamp sits inside the plot, so a figure cropped or copied
+    without its title still says what it shows.
+    """
+    if synthetic:
+        ax.text(0.99, 0.97, SYNTHETIC_STAMP, transform=ax.transAxes, ha="right", va="top",
+                fontsize=9, fontweight="bold", color="#b00020",
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#b00020"})
 
 
 # ============================================================================================
@@ -95,6 +113,7 @@ def rating_histogram(df: pd.DataFrame) -> Figure:
     _thousands(ax)
     ax.set_title(f"How the ratings are distributed: {_label(df)}")
     ax.margins(y=0.12)
+    _mark_synthetic(ax, bool(df.attrs.get("synthetic")))
     return fig
 
 
@@ -136,53 +155,102 @@ def degree_distribution(df: pd.DataFrame) -> Figure:
     ax.set_xlabel("degree: number of ratings per user or per item (log scale)")
     ax.set_ylabel("number of users or items with that degree (log scale)")
     ax.set_title(f"Degree distributions: {_label(df)}")
-    ax.legend(title="who")
+    ax.legend(title="who", loc="lower left")
     ax.grid(True, which="major", alpha=0.3)
+    _mark_synthetic(ax, bool(df.attrs.get("synthetic")))
     return fig
 
 
-def ratings_over_time(df: pd.DataFrame, freq: str = "YS") -> Figure:
-    """Number of ratings per period (default: per calendar year).
+#: Bins :func:`ratings_over_time` can count in: pandas period alias -> (period code, name).
+TIME_BINS = {"YS": ("Y", "year"), "MS": ("M", "month"), "W": ("W", "week")}
+
+
+def _as_datetimes(timestamps: pd.Series) -> pd.Series:
+    """Unix times as datetimes; values above 10**11 are milliseconds (Amazon 2023 files).
+
+    10**11 seconds is the year 5138, so no real time in seconds is that large, and no time in
+    milliseconds after March 1973 is smaller.
+    """
+    unit = "ms" if timestamps.max() > 1e11 else "s"
+    return pd.to_datetime(timestamps, unit=unit)
+
+
+def time_bin(first, last) -> str:
+    """The bin :func:`ratings_over_time` chooses for ratings given from ``first`` to ``last``.
+
+    Parameters
+    ----------
+    first, last : datetime-like
+        Earliest and latest rating.
+
+    Returns
+    -------
+    str
+        ``"YS"`` (years) when the ratings span more than three years, ``"MS"`` (months) when
+        they span more than 16 weeks, else ``"W"`` (weeks): between about 4 and 40 bars for
+        any span of a few weeks or more, instead of the two bars a yearly count gives
+        MovieLens 100K's 214 days.
+    """
+    days = (pd.Timestamp(last) - pd.Timestamp(first)).days
+    if days > 3 * 365:
+        return "YS"
+    if days > 16 * 7:
+        return "MS"
+    return "W"
+
+
+def ratings_over_time(df: pd.DataFrame, freq: str = "auto") -> Figure:
+    """Number of ratings per period: per year, month or week, chosen from the time span.
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Ratings frame with a ``timestamp`` column in unix seconds.
-    freq : str, default "YS"
-        A pandas period alias: ``"YS"`` (years) or ``"MS"`` (months).
+        Ratings frame with a ``timestamp`` column in unix seconds (or milliseconds: values
+        above 10**11, as in the Amazon 2023 files).
+    freq : str, default "auto"
+        ``"auto"``: :func:`time_bin` of the first and last rating; or a pandas period alias,
+        ``"YS"`` (years), ``"MS"`` (months) or ``"W"`` (weeks, Monday to Sunday).
 
     Returns
     -------
     matplotlib.figure.Figure
         One axes with one bar per period that holds at least one rating; heights sum to
-        ``len(df)``.
+        ``len(df)``. The x label names the period ("month of the rating"); the title names
+        the data, SYNTHETIC for the stand-in (``df.attrs["synthetic"]``).
 
     Raises
     ------
     ValueError
-        If the frame has no ``timestamp`` column, or ``freq`` is not ``"YS"`` or ``"MS"``.
+        If the frame has no ``timestamp`` column, or ``freq`` is not one of the above.
     """
     if "timestamp" not in df.columns:
         raise ValueError("ratings_over_time needs a 'timestamp' column (unix seconds)")
-    if freq not in ("YS", "MS"):
-        raise ValueError(f"freq must be 'YS' or 'MS', not {freq!r}")
-    when = pd.to_datetime(df["timestamp"], unit="s")
-    counts = when.dt.to_period("Y" if freq == "YS" else "M").value_counts().sort_index()
-    labels = [str(p) for p in counts.index]  # "1997" or "1997-09"
+    if freq != "auto" and freq not in TIME_BINS:
+        raise ValueError(f"freq must be 'auto' or one of {sorted(TIME_BINS)}, not {freq!r}")
+    when = _as_datetimes(df["timestamp"])
+    if freq == "auto":
+        freq = time_bin(when.min(), when.max())
+    code, unit = TIME_BINS[freq]
+    counts = when.dt.to_period(code).value_counts().sort_index()
+    if freq == "W":  # "1997-09-15/1997-09-21" -> the week's Monday
+        labels = [f"{p.start_time:%Y-%m-%d}" for p in counts.index]
+    else:
+        labels = [str(p) for p in counts.index]  # "1997" or "1997-09"
     fig, ax = _new_figure()
     x = np.arange(len(labels))
     ax.bar(x, counts.to_numpy(), width=0.8, color=_USER_COLOUR)
-    step = max(1, len(labels) // 12)  # at most about 12 tick labels
-    ax.set_xticks(x[::step], labels[::step], rotation=45 if len(labels) > 6 else 0)
-    unit = "year" if freq == "YS" else "month"
+    step = max(1, -(-len(labels) // 12))  # at most 12 tick labels
+    ax.set_xticks(x[::step], labels[::step], rotation=45 if len(labels) > 6 else 0,
+                  ha="right" if len(labels) > 6 else "center")
     ax.set_xlabel(f"time ({unit} of the rating, UTC)")
     ax.set_ylabel(f"number of ratings per {unit}")
     _thousands(ax)
     ax.set_title(f"When the ratings were given: {_label(df)}")
+    _mark_synthetic(ax, bool(df.attrs.get("synthetic")))
     return fig
 
 
-def filter_comparison(reports: Mapping[str, object]) -> Figure:
+def filter_comparison(reports: Mapping[str, object], synthetic: bool = False) -> Figure:
     """What each filter keeps: ratings, users and items left, as a share of the input.
 
     Parameters
@@ -191,6 +259,10 @@ def filter_comparison(reports: Mapping[str, object]) -> Figure:
         Filter name (legend label) → the report the filter returned. Each report is a chain:
         its first step's ``*_before`` counts are the input, its last step's ``*_after``
         counts the output.
+    synthetic : bool, default False
+        The reports come from the generated stand-in (pass the filtered frame's
+        ``attrs["synthetic"]``; a report does not know its data): the title says SYNTHETIC
+        and the plot carries a stamp.
 
     Returns
     -------
@@ -221,15 +293,16 @@ def filter_comparison(reports: Mapping[str, object]) -> Figure:
             ax.annotate(f"{n:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, list(what))
-    ax.set_ylim(0, 110)
+    ax.set_ylim(0, 130)  # room above the 100 % bars for the legend (and the SYNTHETIC stamp)
     ax.set_xlabel("what is counted")
     ax.set_ylabel("kept by the filter (% of the input)")
-    ax.set_title("What each filter keeps")
-    ax.legend(title="filter", loc="upper right", fontsize=8)
+    ax.set_title("What each filter keeps" + (": SYNTHETIC stand-in" if synthetic else ""))
+    ax.legend(title="filter", loc="upper left", fontsize=8, ncols=len(reports))
+    _mark_synthetic(ax, synthetic)
     return fig
 
 
-def matrix_memory(sizes: Mapping[str, int]) -> Figure:
+def matrix_memory(sizes: Mapping[str, int], synthetic: bool = False) -> Figure:
     """Horizontal bars of memory sizes in bytes, on a logarithmic axis.
 
     Parameters
@@ -237,6 +310,8 @@ def matrix_memory(sizes: Mapping[str, int]) -> Figure:
     sizes : mapping of str to int
         Label → number of bytes, e.g. ``{"dense float32": ..., "CSR": ...}``. The bars are
         drawn in the mapping's order, top to bottom.
+    synthetic : bool, default False
+        Some sizes come from the generated stand-in: the title says SYNTHETIC.
 
     Returns
     -------
@@ -255,7 +330,9 @@ def matrix_memory(sizes: Mapping[str, int]) -> Figure:
     ax.set_xlim(right=values.max() * 50)
     ax.set_xlabel("memory (bytes, log scale)")
     ax.set_ylabel("storage format")
-    ax.set_title("Memory needed to hold the rating matrix")
+    ax.set_title("Memory needed to hold the rating matrix"
+                 + (" (page data: SYNTHETIC stand-in)" if synthetic else ""))
+    _mark_synthetic(ax, synthetic)
     return fig
 
 
@@ -269,7 +346,27 @@ def human_bytes(n: int) -> str:
     return f"{value:.1f} PiB"
 
 
-def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400) -> Figure:
+def human_duration(seconds: float) -> str:
+    """A duration in the unit that suits it: ``0.42`` → ``"0.4 seconds"``, ``95`` → ``"1.6
+    minutes"``, ``7200`` → ``"2.0 hours"``, ``200_000`` → ``"2.3 days"``.
+
+    Seconds below a minute, minutes below an hour, hours below two days, then days; one
+    decimal (two significant digits below one second, ``"0.042 seconds"``).
+    """
+    value = float(seconds)
+    if value < 0 or not np.isfinite(value):
+        raise ValueError(f"a duration is a finite number of seconds >= 0, not {seconds!r}")
+    if value < 1:
+        return f"{value:.2g} seconds"
+    for limit, divisor, unit in ((60, 1, "seconds"), (3600, 60, "minutes"),
+                                 (172_800, 3600, "hours")):
+        if value < limit:
+            return f"{value / divisor:.1f} {unit}"
+    return f"{value / 86_400:.1f} days"
+
+
+def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400,
+                     synthetic: bool = False) -> Figure:
     """Where the ratings are: one dot per stored entry of the top-left corner of a matrix.
 
     Parameters
@@ -278,6 +375,8 @@ def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400) -> Figure
         Rows are users, columns items (or the transpose).
     max_rows, max_cols : int
         Size of the corner shown.
+    synthetic : bool, default False
+        The matrix holds the generated stand-in: the title says SYNTHETIC, with a stamp.
 
     Returns
     -------
@@ -294,8 +393,10 @@ def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400) -> Figure
     ax.set_xlabel(f"item (column index, first {n_cols:,})")
     ax.set_ylabel(f"user (row index, first {n_rows:,})")
     density = corner.nnz / max(n_rows * n_cols, 1)
-    ax.set_title(f"Stored entries in a {n_rows:,} × {n_cols:,} corner: "
+    ax.set_title(("SYNTHETIC stand-in. " if synthetic else "")
+                 + f"Stored entries in a {n_rows:,} × {n_cols:,} corner: "
                  f"{corner.nnz:,} of {n_rows * n_cols:,} cells ({density:.1%})")
+    _mark_synthetic(ax, synthetic)
     return fig
 
 
@@ -686,4 +787,131 @@ def topn_by_activity(table: pd.DataFrame, metric: str = "NDCG@100",
     axes[0].set_ylabel(f"mean {metric} over test users")
     axes[0].legend(fontsize=8)
     fig.suptitle(title)
+    return fig
+
+
+# ============================================================================================
+# --- The AutoRec network as a diagram (chapter 3) ---
+# ============================================================================================
+
+__all__ += ["autorec_diagram"]
+
+
+def autorec_diagram(kind: str = "user", n_cells: int = 8, observed=(0, 3, 4, 6),
+                    dropped=(3,), n_hidden: int = 3) -> Figure:
+    """U-AutoRec or I-AutoRec drawn as one row flowing through the network to its masked loss.
+
+    Parameters
+    ----------
+    kind : {"user", "item"}
+        ``"user"``: the row is one user's ratings of every item (U-AutoRec); ``"item"``: one
+        item's ratings by every user (I-AutoRec).
+    n_cells : int
+        Entries drawn for the row (a stand-in for the thousands of a real row).
+    observed : sequence of int
+        Positions of the row that hold a rating (shaded); the others are "not rated" (0).
+    dropped : sequence of int
+        Observed positions the input dropout hides in this step (crossed out).
+    n_hidden : int
+        Units drawn for the hidden code.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes without ticks, left to right: the input row, the dropout mask, the encoder
+        ``W`` (with ``b`` and ``g``), the hidden code ``h``, the decoder ``V`` (with ``c`` and
+        ``f``), the reconstructed row and the masked loss, which links only the observed
+        positions of the output to their targets. Every block carries a text label.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, a position outside the row, or a dropped position that is
+        not observed.
+    """
+    from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
+
+    if kind not in ("user", "item"):
+        raise ValueError(f"kind must be 'user' or 'item', not {kind!r}")
+    observed, dropped = sorted(set(observed)), sorted(set(dropped))
+    if any(not 0 <= j < n_cells for j in observed):
+        raise ValueError(f"observed positions must lie in 0..{n_cells - 1}")
+    if not set(dropped) <= set(observed):
+        raise ValueError("only observed positions can be dropped (the others are 0 already)")
+    row, entry, other = ("user u", "item", "items") if kind == "user" else \
+        ("item i", "user", "users")
+    sym = "u" if kind == "user" else "i"
+    fig = Figure(figsize=(9.6, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.6, 15.2)
+    ax.set_ylim(-1.9, n_cells + 1.7)
+    ax.set_axis_off()
+    name = "U-AutoRec" if kind == "user" else "I-AutoRec"
+    ax.set_title(f"{name}: one row of the rating matrix ({row}'s ratings) through the network")
+
+    def column(x, n, fill, hatch=None, y0=0.0, size=0.8):
+        for j in range(n):
+            y = y0 + (n - 1 - j)
+            colour = fill(j)
+            ax.add_patch(Rectangle((x, y), size, size, facecolor=colour, edgecolor="black",
+                                   linewidth=0.8, hatch=hatch(j) if hatch else None))
+        return [(x, y0 + (n - 1 - j) + size / 2) for j in range(n)]
+
+    rated, blank, hid, out = "#9ecae1", "white", "#fdd0a2", "#c7e9c0"
+    x_in, x_drop, x_h, x_out, x_tgt = 0.0, 2.4, 6.4, 10.4, 13.6
+    column(x_in, n_cells, lambda j: rated if j in observed else blank)
+    for j in observed:
+        ax.text(x_in + 0.4, n_cells - 1 - j + 0.4, "r", ha="center", va="center", fontsize=8)
+    column(x_drop, n_cells, lambda j: rated if j in observed and j not in dropped else blank)
+    for j in dropped:
+        y = n_cells - 1 - j
+        ax.plot([x_drop, x_drop + 0.8], [y, y + 0.8], color="#d62728", linewidth=1.5)
+        ax.plot([x_drop, x_drop + 0.8], [y + 0.8, y], color="#d62728", linewidth=1.5)
+    y_h = (n_cells - n_hidden) / 2
+    column(x_h, n_hidden, lambda j: hid, y0=y_h)
+    column(x_out, n_cells, lambda j: out)
+    column(x_tgt, n_cells, lambda j: rated if j in observed else blank)
+    for j in observed:
+        y = n_cells - 1 - j + 0.4
+        ax.text(x_tgt + 0.4, y, "r", ha="center", va="center", fontsize=8)
+        ax.plot([x_out + 0.8, x_tgt], [y, y], color="#6a51a3", linewidth=1.2)
+    for j in range(n_cells):
+        if j not in observed:
+            y = n_cells - 1 - j + 0.4
+            ax.text((x_out + 0.8 + x_tgt) / 2, y, "not in loss", ha="center", va="center",
+                    fontsize=6, color="grey")
+
+    # the two dense layers as trapezoids: wide row -> narrow code -> wide row
+    top, bottom = n_cells - 0.1, 0.1
+    ax.add_patch(Polygon([(3.6, bottom), (3.6, top), (6.0, y_h + n_hidden), (6.0, y_h)],
+                         closed=True, facecolor="#e5e5e5", edgecolor="black"))
+    ax.add_patch(Polygon([(7.6, y_h), (7.6, y_h + n_hidden), (10.0, top), (10.0, bottom)],
+                         closed=True, facecolor="#e5e5e5", edgecolor="black"))
+    mid = n_cells / 2
+    ax.text(4.8, mid + 0.3, "encoder W", ha="center", va="center", fontsize=10)
+    ax.text(4.8, mid - 0.5, "+ b, then g", ha="center", va="center", fontsize=8)
+    ax.text(8.8, mid + 0.3, "decoder V", ha="center", va="center", fontsize=10)
+    ax.text(8.8, mid - 0.5, "+ c, then f", ha="center", va="center", fontsize=8)
+    for x0, x1 in ((0.9, 2.3), (3.3, 3.55)):
+        ax.add_patch(FancyArrowPatch((x0, mid), (x1, mid), arrowstyle="-|>",
+                                     mutation_scale=12, color="black"))
+
+    labels = [
+        (x_in + 0.4, f"input row r_{sym}\n({entry} ratings;\n0 = not rated)"),
+        (x_drop + 0.4, "dropout\n(hides some\nratings)"),
+        (x_h + 0.4, "hidden code h"),
+        (x_out + 0.4, f"output r̂_{sym}\n(a rating for\nevery {entry})"),
+        (x_tgt + 0.4, "targets\n(observed\nratings)"),
+    ]
+    for x, text in labels:
+        ax.text(x, -0.25, text, ha="center", va="top", fontsize=8)
+    ax.text((x_out + x_tgt + 0.8) / 2, n_cells + 0.35,
+            "masked loss:\nobserved cells only", ha="center", va="bottom", fontsize=9,
+            color="#6a51a3")
+    ax.text(4.8, n_cells + 0.35, f"h = g(W r_{sym} + b)", ha="center", va="bottom",
+            fontsize=9)
+    ax.text(8.8, n_cells + 0.35, f"r̂_{sym} = f(V h + c)", ha="center", va="bottom",
+            fontsize=9)
+    ax.text(x_in + 0.4, n_cells + 0.35, f"one entry per {entry}\n(all {other})",
+            ha="center", va="bottom", fontsize=8)
     return fig
