@@ -64,6 +64,10 @@ FORMAT_VERSION = 2
 #: The files of a saved model folder (and nothing else).
 FILES = ("autorec.json", "model.keras", "train_matrix.npz")
 
+#: AutoRec config fields added after format version 2 was first written; a sidecar without
+#: them was saved before they existed and loads with their defaults (the old behaviour).
+ADDED_CONFIG_FIELDS = frozenset({"scale_ratings", "input", "lam", "early_stopping_patience"})
+
 #: Sidecar fields whose values are checked against a recorded SHA-256.
 _HASHED_FIELDS = ("class", "objective", "kind", "seed", "config", "mean", "rating_range",
                   "interrupted", "users", "items")
@@ -259,8 +263,7 @@ def _read_sidecar(folder: Path) -> dict:
         raise ModelFolderError(
             f"{where}: unknown field {unknown[0]!r}, written by {by} (this is recsys_ae "
             f"{__version__}); upgrade recsys_ae to load it")
-    missing = sorted(_FIELDS - set(meta)) + sorted(
-        f"config.{k}" for k in known_config - set(meta.get("config") or {}))
+    missing = sorted(_FIELDS - set(meta))
     if missing:
         raise ModelFolderError(f"{where}: missing field {missing[0]!r}; the sidecar is "
                                "damaged or edited: save the model again")
@@ -270,6 +273,17 @@ def _read_sidecar(folder: Path) -> dict:
             raise ModelFolderError(
                 f"{where}: field {key!r} does not match its recorded SHA-256 (edited after "
                 "saving?); the folder cannot be trusted: save the model again")
+    # config fields added after the model was saved take their defaults, which reproduce
+    # the behaviour of the version that saved it (checked after the checksum, which covers
+    # the config as written)
+    defaults = {f.name: f.default for f in dataclasses.fields(AutoRecConfig)
+                if f.name in ADDED_CONFIG_FIELDS}
+    absent = known_config - set(meta["config"])
+    if absent - set(defaults):
+        raise ModelFolderError(f"{where}: missing field "
+                               f"'config.{sorted(absent - set(defaults))[0]}'; the sidecar is "
+                               "damaged or edited: save the model again")
+    meta["config"] = {**{k: defaults[k] for k in absent}, **meta["config"]}
     return meta
 
 

@@ -179,6 +179,27 @@ def test_a_newer_sidecar_with_an_extra_field_names_field_and_version(saved, tmp_
         load_autorec(folder)                                        # was a TypeError
 
 
+def test_a_sidecar_saved_before_a_config_field_existed_loads_with_its_default(saved, tmp_path):
+    from recsys_ae.persist import _sha256_value
+
+    folder = copy_of(saved, tmp_path)
+    before = load_autorec(folder)
+
+    def older(meta):  # as written by a version without the field (checksum of that config)
+        meta["config"].pop("early_stopping_patience")
+        meta["sha256"]["config"] = _sha256_value(meta["config"])
+    edit_sidecar(folder, older)
+    loaded = load_autorec(folder)
+    assert loaded.config == before.config
+
+    def damaged(meta):
+        meta["config"].pop("hidden_units")
+        meta["sha256"]["config"] = _sha256_value(meta["config"])
+    edit_sidecar(folder, damaged)
+    with pytest.raises(ModelFolderError, match="config.hidden_units"):
+        load_autorec(folder)
+
+
 @pytest.mark.parametrize("version, says", [(1, "no checksums .* save the model again"),
                                            (3, "upgrade recsys_ae")])
 def test_another_format_version_is_refused(saved, tmp_path, version, says):
