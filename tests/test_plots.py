@@ -62,16 +62,39 @@ def test_degree_distribution(ml100k):
 
 
 def test_ratings_over_time(ml100k):
+    # MovieLens 100K spans 214 days: counted per month by default, not in two yearly bars
     ax = _only_axes(plots.ratings_over_time(ml100k))
-    years = pd.to_datetime(ml100k["timestamp"], unit="s").dt.year
-    expected = years.value_counts().sort_index()
+    months = pd.to_datetime(ml100k["timestamp"], unit="s").dt.to_period("M")
+    expected = months.value_counts().sort_index()
+    assert len(expected) == 8  # September 1997 to April 1998
     np.testing.assert_array_equal(_bar_heights(ax), expected.to_numpy())
-    assert _bar_heights(ax).sum() == len(ml100k)
-    assert "year" in ax.get_xlabel() and "per year" in ax.get_ylabel()
-    monthly = _only_axes(plots.ratings_over_time(ml100k, freq="MS"))
-    assert _bar_heights(monthly).sum() == len(ml100k)
-    assert len(monthly.patches) == pd.to_datetime(
-        ml100k["timestamp"], unit="s").dt.to_period("M").nunique()
+    assert "month" in ax.get_xlabel() and "per month" in ax.get_ylabel()
+    yearly = _only_axes(plots.ratings_over_time(ml100k, freq="YS"))
+    years = pd.to_datetime(ml100k["timestamp"], unit="s").dt.year.value_counts().sort_index()
+    np.testing.assert_array_equal(_bar_heights(yearly), years.to_numpy())
+    assert "year" in yearly.get_xlabel() and "per year" in yearly.get_ylabel()
+    weekly = _only_axes(plots.ratings_over_time(ml100k, freq="W"))
+    assert _bar_heights(weekly).sum() == len(ml100k)
+    assert "per week" in weekly.get_ylabel()
+
+
+@pytest.mark.parametrize(("days", "expected"), [
+    (10, "W"), (16 * 7, "W"), (16 * 7 + 1, "MS"), (214, "MS"), (3 * 365, "MS"),
+    (3 * 365 + 1, "YS"), (20 * 365, "YS"),
+])
+def test_time_bin_from_span(days, expected):
+    first = pd.Timestamp("2000-01-01")
+    assert plots.time_bin(first, first + pd.Timedelta(days=days)) == expected
+
+
+def test_ratings_over_time_reads_milliseconds(shared_data):
+    # Amazon 2023 files store unix milliseconds; the real All_Beauty 5-core spans 2018-2023
+    beauty = data.load_ratings(shared_data / "amazon-all-beauty-2023-5core" / "All_Beauty.csv")
+    assert beauty["timestamp"].min() > 1e12
+    ax = _only_axes(plots.ratings_over_time(beauty))
+    years = pd.to_datetime(beauty["timestamp"], unit="ms").dt.year.value_counts().sort_index()
+    np.testing.assert_array_equal(_bar_heights(ax), years.to_numpy())
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(y) for y in years.index]
 
 
 def test_ratings_over_time_needs_timestamps(ml100k):
@@ -112,6 +135,22 @@ def test_matrix_memory(ml100k):
     assert ax.get_xscale() == "log" and "bytes" in ax.get_xlabel()
 
 
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.0421, "0.042 seconds"), (0.42, "0.42 seconds"), (13.04, "13.0 seconds"),
+    (95, "1.6 minutes"), (3_000, "50.0 minutes"), (7_200, "2.0 hours"),
+    (200_000, "2.3 days"),
+])
+def test_human_duration_picks_the_unit_from_the_value(seconds, text):
+    assert plots.human_duration(seconds) == text
+
+
+def test_human_duration_rejects_nonsense():
+    with pytest.raises(ValueError):
+        plots.human_duration(-1)
+    with pytest.raises(ValueError):
+        plots.human_duration(float("nan"))
+
+
 def test_human_bytes():
     assert plots.human_bytes(512) == "512 B"
     assert plots.human_bytes(1536) == "1.5 KiB"
@@ -141,10 +180,31 @@ def test_figures_do_not_use_pyplot_state(ml100k):
     assert plt.get_fignums() == before
 
 
-def test_synthetic_data_is_labelled_in_titles():
-    df = data.load_dataset("synthetic")
-    ax = _only_axes(plots.rating_histogram(df))
-    assert "SYNTHETIC" in ax.get_title()
+def _says_synthetic(ax) -> bool:
+    return ("SYNTHETIC" in ax.get_title()
+            and plots.SYNTHETIC_STAMP in [t.get_text() for t in ax.texts])
+
+
+def test_synthetic_data_is_labelled_on_every_data_figure():
+    df = data.load_dataset("synthetic", size="small")
+    assert df.attrs["synthetic"]
+    for figure in (plots.rating_histogram, plots.degree_distribution, plots.ratings_over_time):
+        assert _says_synthetic(_only_axes(figure(df))), figure.__name__
+    _, report = preprocess.one_pass_filter(df)
+    assert _says_synthetic(_only_axes(plots.filter_comparison({"one-pass": report},
+                                                              synthetic=True)))
+    assert _says_synthetic(_only_axes(plots.matrix_memory({"CSR": 1_000}, synthetic=True)))
+    matrix = preprocess.rating_matrix(df, preprocess.IdIndex.fit(df))
+    assert _says_synthetic(_only_axes(plots.sparsity_pattern(matrix, synthetic=True)))
+
+
+def test_real_data_is_not_stamped(ml100k):
+    for fig in (plots.rating_histogram(ml100k), plots.degree_distribution(ml100k),
+                plots.matrix_memory({"CSR": 1_000}),
+                plots.filter_comparison({"one-pass": preprocess.one_pass_filter(ml100k)[1]})):
+        ax = _only_axes(fig)
+        assert "SYNTHETIC" not in ax.get_title()
+        assert plots.SYNTHETIC_STAMP not in [t.get_text() for t in ax.texts]
 
 
 def test_step_times():

@@ -352,6 +352,11 @@ def book_settings(environ: dict | None = None) -> BookSettings:
     )
 
 
+#: The banner's link to the book's page on choosing data (a MyST role: the banner is rendered as
+#: MyST by the book, ``nb_render_markdown_format: myst`` in ``_config.yml``).
+HOW_TO_RUN_LINK = "{doc}`How to run this book </book/how_to_run>`"
+
+
 def data_banner(settings: BookSettings, dataset: str | None = None) -> str:
     """The MyST admonition shown at the top of a page (or of a section) about its data.
 
@@ -368,7 +373,8 @@ def data_banner(settings: BookSettings, dataset: str | None = None) -> str:
         Markdown holding one MyST admonition. Real data: a ``note`` naming the dataset, its
         source and citation, and the profile. Synthetic data: a ``warning`` saying the page
         ran on a SYNTHETIC stand-in, that its numbers are not Amazon's, and how to get the
-        real file (URL, folder, ``RECSYS_AE_DATA_DIR``). Contains no machine-specific path.
+        real file (URL, folder, ``RECSYS_AE_DATA_DIR``). Both link to the page *How to run
+        this book* (:data:`HOW_TO_RUN_LINK`). Contains no machine-specific path.
     """
     name = dataset or settings.dataset
     spec = data.DATASETS[name]
@@ -389,7 +395,7 @@ def data_banner(settings: BookSettings, dataset: str | None = None) -> str:
             f"To run this page on the real file, download {real.url}, put "
             f"`{real.file}` in the folder `{real.folder}/` inside your data folder, set "
             "`RECSYS_AE_DATA_DIR` to that data folder and `RECSYS_AE_DATASET=amazon-beauty` "
-            f"(the default). This run used {profile}.\n"
+            f"(the default). This run used {profile}; see {HOW_TO_RUN_LINK}.\n"
             "```\n"
         )
     pretty = _PRETTY.get(name, name)
@@ -398,7 +404,7 @@ def data_banner(settings: BookSettings, dataset: str | None = None) -> str:
         f"**Data on this page:** {pretty} (`{name}`), real ratings, read by "
         f"`recsys_ae.data.load_dataset({name!r})`; this run used {profile}. "
         "Choose another dataset with the environment variable `RECSYS_AE_DATASET` "
-        "(see *How to run this book*).\n\n"
+        f"(see {HOW_TO_RUN_LINK}).\n\n"
         f"Source and citation: {spec.citation}\n"
         "```\n"
     )
