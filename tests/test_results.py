@@ -9,7 +9,7 @@ independent computation (numpy for the global mean, Surprise for the biases).
 import numpy as np
 import pytest
 
-from recsys_ae import results, tuning
+from recsys_ae import registry, results, tuning
 from recsys_ae.metrics import rmse
 
 
@@ -48,7 +48,7 @@ U_EPOCHS = None  # the preset's 60 epochs
 
 def test_global_mean_band_and_independent_value(u1):
     train, test = u1
-    got = _rmse(results.make_rating_model("global mean"), train, test)
+    got = _rmse(registry.make_recommended("global mean"), train, test)
     by_hand = np.sqrt(np.mean((test["rating"].to_numpy() - train["rating"].mean()) ** 2))
     assert got == pytest.approx(by_hand, abs=1e-12)
     assert 1.15 <= got <= 1.16  # measured 1.1537
@@ -57,7 +57,7 @@ def test_global_mean_band_and_independent_value(u1):
 def test_bias_baseline_agrees_with_surprise_baselineonly(u1):
     surprise = pytest.importorskip("surprise")
     train, test = u1
-    ours = _rmse(results.make_rating_model("user + item bias"), train, test)
+    ours = _rmse(registry.make_recommended("user + item bias"), train, test)
     reader = surprise.Reader(rating_scale=(1, 5))
     data = surprise.Dataset.load_from_df(train[["user", "item", "rating"]], reader)
     algo = surprise.BaselineOnly(bsl_options={"method": "als", "reg_i": 10, "reg_u": 15,
@@ -72,19 +72,19 @@ def test_bias_baseline_agrees_with_surprise_baselineonly(u1):
 @pytest.mark.slow
 def test_i_autorec_band_on_u1(u1):
     train, test = u1
-    got = _rmse(results.make_rating_model("I-AutoRec", seed=0), train, test)
+    got = _rmse(registry.make_recommended("I-AutoRec", seed=0), train, test)
     assert I_AUTOREC_BAND[0] <= got <= I_AUTOREC_BAND[1]
     # and it beats the bias baseline on the same split by a clear margin
-    assert got < _rmse(results.make_rating_model("user + item bias"), train, test) - 0.03
+    assert got < _rmse(registry.make_recommended("user + item bias"), train, test) - 0.03
 
 
 @pytest.mark.slow
 def test_u_autorec_band_on_u1(u1):
     train, test = u1
-    got = _rmse(results.make_rating_model("U-AutoRec", seed=0, epochs=U_EPOCHS), train, test)
+    got = _rmse(registry.make_recommended("U-AutoRec", seed=0, epochs=U_EPOCHS), train, test)
     assert U_AUTOREC_BAND[0] <= got <= U_AUTOREC_BAND[1]
     # tuned, it passes the bias baseline (0.9599), though by far less than I-AutoRec does
-    assert got < _rmse(results.make_rating_model("user + item bias"), train, test)
+    assert got < _rmse(registry.make_recommended("user + item bias"), train, test)
 
 
 def test_activity_results_label_synthetic_and_account_for_every_rating(shared_data):

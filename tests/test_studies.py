@@ -140,20 +140,44 @@ def test_cold_start_study_on_the_synthetic_split(synthetic_split):
     counts = study["counts"]
     known_item = test["item"].isin(set(train["item"]))
     cold_user = ~test["user"].isin(set(train["user"]))
-    assert study["n_pairs"] == int((cold_user & known_item).sum())
-    assert study["fallback_value"] == pytest.approx(train["rating"].mean())
-    assert study["n_distinct_fallback"] == 1
-    assert set(study["rmse"]) == {"fallback", "empty_row", "baseline"}
-    gm = GlobalMean().fit(train)
     pairs = test[cold_user & known_item]
-    assert study["rmse"]["fallback"] == pytest.approx(
+    assert study["n_pairs"] == len(pairs)
+    assert study["global_mean"] == pytest.approx(train["rating"].mean())
+    assert set(study["rmse"]) == {"global_mean", "fallback", "empty_row", "baseline"}
+    gm = GlobalMean().fit(train)
+    assert study["rmse"]["global_mean"] == pytest.approx(
         rmse(pairs["rating"], gm.predict(pairs["user"].to_numpy(), pairs["item"].to_numpy())))
+    # AutoRec's fallback for a cold user is mu + b_i: the bias baseline's answer, one value
+    # per item (not one number for all), and better than the global mean on these pairs
+    assert study["n_distinct_fallback"] > 1
+    assert study["fallback_vs_baseline"] < 1e-6
+    assert study["rmse"]["fallback"] == pytest.approx(study["rmse"]["baseline"], abs=1e-6)
+    assert study["rmse"]["fallback"] < study["rmse"]["global_mean"]
     assert len(study["empty_row"]) == train["item"].nunique()
     lo, hi = model.rating_range_
     assert study["empty_row"].between(lo, hi).all()
     assert counts.n_cold_user_ratings >= study["n_pairs"]
     with pytest.raises(ValueError, match="U-AutoRec"):
         studies.cold_start_study(train, test, AutoRec("item", cfg))
+
+
+def test_autorec_diagnosis_and_fallback_comparison(synthetic_split):
+    train, test = synthetic_split.train, synthetic_split.test
+    cfg = AutoRecConfig.preset("paper", hidden_units=16, epochs=2)
+    model = AutoRec("item", cfg, seed=0, verbose=0).fit(train)
+    d = studies.autorec_diagnosis(model, train, test, sample_rows=200)
+    assert (d["input_min"], d["input_max"]) == (1.0, 5.0)  # raw ratings, not centred
+    assert d["activation"] == "sigmoid" and 0 <= d["saturated_share"] <= 1
+    assert d["n_test"] == len(test)
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    assert d["n_cold"] == model.cold_pairs(users, items).sum() > 0
+    assert d["rmse"] == pytest.approx(rmse(test["rating"], model.predict(users, items)))
+    assert 0 < d["cold_error_share"] < 1
+    assert d["paper_lambda"] == pytest.approx(2 * cfg.l2 * len(train))
+    fb = studies.fallback_comparison(model, test)
+    assert fb["n_cold"] == d["n_cold"] and fb["bias"] == pytest.approx(d["rmse"])
+    # answering cold pairs with mu instead of mu + bias is what AutoRec did before: worse here
+    assert fb["global_mean"] > fb["bias"]
 
 
 # --------------------------------------------------------------------------- curves, tables
@@ -183,10 +207,30 @@ def test_model_and_activity_comparison_agree_with_metrics(synthetic_split):
     assert table.loc["bias", "rmse"] == pytest.approx(rmse(truth, pred))
     users, items = test["user"].to_numpy(), test["item"].to_numpy()
     assert table.loc["bias", "n_cold"] == models["bias"].cold_pairs(users, items).sum()
-    by_activity = studies.activity_comparison(train, test, models)
+    by_activity = studies.activity_comparison(train, test, models, min_entities=1)
     assert list(by_activity.index) == ["0", "1", "2", "3-5", "6-20", ">20"]
     assert by_activity["n_ratings"].sum() == len(test)
     assert by_activity.loc["0", "n_users"] == studies.cold_start_counts(train, test).n_cold_users
+    # small buckets are merged with the next one; every rating still counted once
+    merged = studies.activity_comparison(train, test, models, min_entities=200)
+    assert merged["n_ratings"].sum() == len(test) and (merged["n_users"] >= 200).all()
+    assert not merged.isna().any().any()
+    by_item = studies.activity_comparison(train, test, models, by="item")
+    assert "n_items" in by_item and by_item["n_ratings"].sum() == len(test)
+
+
+def test_activity_comparison_drops_empty_and_merges_tiny_buckets(shared_data):
+    train, test = data.load_canonical_split("ml-100k", fold="1", data_dir=shared_data,
+                                            download=False)
+    models = {"global mean": GlobalMean().fit(train)}
+    table = studies.activity_comparison(train, test, models)
+    # u1: no user with 0-2 training ratings (dropped), one user with 3-5 (merged into 6-20)
+    assert table.index.tolist() == ["3-20", ">20"]
+    assert table["n_ratings"].tolist() == [17 + 1356, 18627]
+    assert table["n_users"].tolist() == [117, 342]
+    assert not table.isna().any().any()
+    with pytest.raises(ValueError, match="by must be"):
+        studies.activity_comparison(train, test, models, by="film")
 
 
 def test_book_split_and_config_follow_the_settings(shared_data):

@@ -18,7 +18,14 @@ function                         question it answers
                                  the book's presets and fitted on one split.
 :func:`model_comparison`         Test RMSE / MAE of several fitted models on the same split
                                  (:func:`recsys_ae.metrics.evaluate`, the one scoring rule).
-:func:`activity_comparison`      Test RMSE by user training activity, for several models.
+:func:`activity_comparison`      Test RMSE by user (or item) training activity, for several
+                                 models; empty and tiny buckets merged.
+:func:`autorec_diagnosis`        Defect checks for an AutoRec that scores badly: input scale,
+                                 saturated hidden units, cold pairs, clipping, overfitting.
+:func:`fallback_comparison`      Test RMSE with cold pairs answered by the global mean or by
+                                 the model's bias fallback.
+:func:`loss_study`               Why I-AutoRec loses to the global mean on a dataset, and what
+                                 each fix buys.
 ===============================  ==============================================================
 
 Every model is built by the registry (:func:`recsys_ae.registry.make_model`, through
@@ -61,16 +68,21 @@ __all__ = [
     "centring_study",
     "model_comparison",
     "activity_comparison",
+    "autorec_diagnosis",
+    "fallback_comparison",
+    "loss_study",
+    "LOSS_STUDY_VARIANTS",
+    "SPARSE_BOOK_EPOCHS",
     "CHAPTER_MODELS",
     "SYNTHETIC_MODEL_SIZE",
     "book_models",
     "book_split",
 ]
 
-#: Size of the synthetic stand-in on which the book *trains* models, in every profile. The
-#: dense Keras path densifies one batch of rows at a time; on a Beauty-sized matrix (about
-#: 320,000 users by 133,000 items after the one-pass filter) one epoch of U-AutoRec takes hours
-#: on a CPU. Counting (cold start) uses the size the settings choose.
+#: Size of the synthetic stand-in on which chapter 5's Beauty-shaped section *trains* models,
+#: in every profile, so that the section takes seconds. (At Beauty's full size
+#: :func:`book_models` trains with the sparse backend, which the top of the chapter uses when
+#: it runs on the full-size stand-in.) Counting (cold start) uses the size the settings choose.
 SYNTHETIC_MODEL_SIZE = "small"
 
 
@@ -407,13 +419,16 @@ def cold_start_counts(train: pd.DataFrame, test: pd.DataFrame) -> ColdStartCount
 
 def cold_start_study(train: pd.DataFrame, test: pd.DataFrame, model, *, baseline=None
                      ) -> dict:
-    """What a fitted U-AutoRec predicts for test users with no training rating.
+    """Four answers for test users with no training rating, compared on their test ratings.
 
-    Three answers are compared on the test ratings whose user is cold (and whose item is
-    known):
+    Compared on the test ratings whose user is cold and whose item is known:
 
-    * ``fallback``: what :meth:`AutoRec.predict` returns, the global training mean for every
-      cold pair (the same number for every user and item);
+    * ``global_mean``: the average training rating, the same number for every pair (what
+      AutoRec answered before it used biases);
+    * ``fallback``: what ``model.predict`` returns for those pairs. AutoRec answers a cold
+      pair with the global mean plus the training bias of whichever of user and item is known
+      (:meth:`~recsys_ae.autorec.AutoRec.cold_start_biases`): here ``mu + b_i``, the bias
+      baseline's answer, one value per item;
     * ``empty_row``: what the network itself outputs for an all-"not rated" input row, had the
       user been given a row of the matrix. It is one fixed vector (``f(V g(b) + c)``, plus the
       mean when centred): every cold user gets the same ranking of items, learned from how the
@@ -426,18 +441,22 @@ def cold_start_study(train: pd.DataFrame, test: pd.DataFrame, model, *, baseline
     train, test : DataFrame with columns ``user``, ``item``, ``rating``
         The split ``model`` was trained on.
     model : AutoRec
-        A fitted U-AutoRec (``kind="user"``). (For I-AutoRec a cold user is a missing
-        *column*; the network has no output for it and only the fallback applies.)
+        A fitted U-AutoRec (``kind="user"``), dense or sparse backend. (For I-AutoRec a cold
+        user is a missing *column*; the network has no output for it and only the fallback
+        applies.)
     baseline : fitted model with ``predict(users, items)``, optional
 
     Returns
     -------
     dict
         ``counts`` (:class:`ColdStartCounts`), ``n_pairs`` (cold-user test ratings with a
-        known item), ``fallback_value`` (float), ``n_distinct_fallback`` (distinct predicted
-        values among those pairs: 1), ``rmse`` (dict name -> RMSE over those pairs, keys
-        ``fallback``, ``empty_row`` and ``baseline`` when given), ``empty_row`` (Series of the
-        empty-row prediction per item id, clipped to the rating range).
+        known item), ``global_mean`` (float), ``n_distinct_fallback`` (distinct predicted
+        values among those pairs: one per distinct item bias), ``fallback_vs_baseline``
+        (largest absolute difference between the fallback and the baseline's predictions,
+        when a baseline is given), ``rmse`` (dict name -> RMSE over those pairs, keys
+        ``global_mean``, ``fallback``, ``empty_row`` and ``baseline`` when given),
+        ``empty_row`` (Series of the empty-row prediction per item id, clipped to the rating
+        range).
 
     Raises
     ------
@@ -453,8 +472,10 @@ def cold_start_study(train: pd.DataFrame, test: pd.DataFrame, model, *, baseline
     pairs = test[cold]
     if len(pairs) == 0:
         raise ValueError("no test rating has a cold user and a known item")
+    users, items = pairs["user"].to_numpy(), pairs["item"].to_numpy()
     truth = pairs["rating"].to_numpy(dtype=np.float64)
-    fallback = model.predict(pairs["user"].to_numpy(), pairs["item"].to_numpy())
+    fallback = model.predict(users, items)
+    mean = float(model.mean_)
 
     import keras  # model is fitted, so Keras is already imported
 
@@ -463,15 +484,195 @@ def cold_start_study(train: pd.DataFrame, test: pd.DataFrame, model, *, baseline
     out = keras.ops.convert_to_numpy(model.model_(zeros, training=False))[0]
     empty = np.clip(out.astype(np.float64) + shift, *model.rating_range_)
     empty_row = pd.Series(empty, index=index.items, name="empty_row_prediction")
-    empty_pred = empty_row.reindex(pairs["item"].to_numpy()).to_numpy()
+    empty_pred = empty_row.reindex(items).to_numpy()
 
-    scores = {"fallback": rmse(truth, fallback), "empty_row": rmse(truth, empty_pred)}
+    scores = {"global_mean": rmse(truth, np.full(len(truth), mean)),
+              "fallback": rmse(truth, fallback), "empty_row": rmse(truth, empty_pred)}
+    result = {"counts": counts, "n_pairs": int(len(pairs)), "global_mean": mean,
+              "n_distinct_fallback": int(len(np.unique(fallback))), "rmse": scores,
+              "empty_row": empty_row}
     if baseline is not None:
-        scores["baseline"] = rmse(truth, baseline.predict(pairs["user"].to_numpy(),
-                                                          pairs["item"].to_numpy()))
-    return {"counts": counts, "n_pairs": int(len(pairs)), "fallback_value": float(model.mean_),
-            "n_distinct_fallback": int(len(np.unique(fallback))), "rmse": scores,
-            "empty_row": empty_row}
+        base = baseline.predict(users, items)
+        scores["baseline"] = rmse(truth, base)
+        result["fallback_vs_baseline"] = float(np.max(np.abs(fallback - base)))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Where an autoencoder loses to the global mean: defects ruled out, causes measured
+# --------------------------------------------------------------------------------------------
+
+
+def _hidden_codes(model, rows: np.ndarray) -> np.ndarray:
+    """Pre-activations ``z = W x + b`` of the hidden layer for rows of the training matrix."""
+    from recsys_ae.training import dense_rows
+
+    enc_kernel, enc_bias = [np.asarray(w, dtype=np.float64) for w in model.get_weights()[:2]] \
+        if hasattr(model, "get_weights") else \
+        [np.asarray(w, dtype=np.float64) for w in model.model_.get_weights()[:2]]
+    shift = model.mean_ if model.config.centre else 0.0
+    x = dense_rows(model.train_matrix_, np.asarray(rows), shift=shift, fill=0.0,
+                   dtype="float64")
+    return x @ enc_kernel + enc_bias
+
+
+def autorec_diagnosis(model, train: pd.DataFrame, test: pd.DataFrame, *,
+                      sample_rows: int = 2000, seed: int = 0) -> dict:
+    """Checks that tell a defect from a real weakness when an AutoRec scores badly.
+
+    Parameters
+    ----------
+    model : AutoRec
+        Fitted (dense or sparse backend).
+    train, test : DataFrame with columns ``user``, ``item``, ``rating``
+        The split it was fitted on.
+    sample_rows : int
+        Training rows whose hidden units are inspected.
+    seed : int
+        Seed of that sample.
+
+    Returns
+    -------
+    dict
+        ``input_min``, ``input_max`` (what the network is fed: raw ratings unless centred),
+        ``centre``, ``activation``;
+        ``saturated_share``: share of (row, hidden unit) pairs whose slope is under a tenth of
+        the activation's largest (sigmoid: ``|z| > 3.6``; tanh: ``|z| > 1.8``; other
+        activations: NaN); ``mean_abs_z``: mean ``|z|``;
+        ``n_test``, ``n_cold``: test ratings, and those with an unknown user or item;
+        ``rmse``, ``rmse_known``, ``rmse_cold``: over all, known and cold pairs (cold: NaN
+        when none); ``cold_error_share``: the cold pairs' share of the summed squared error;
+        ``clipped_share``: share of known-pair predictions that clipping moved;
+        ``rmse_unclipped_known``: RMSE on known pairs before clipping;
+        ``train_rmse``: RMSE on the training ratings (clipped);
+        ``n_train``, ``l2``, ``paper_lambda``: the summed objective's penalty weight
+        ``2 * l2 * n_train`` that the per-batch ``l2`` amounts to (Sedhain et al. 2015, eq. 2;
+        :func:`recsys_ae.tuning.paper_l2_equivalent` is its inverse).
+    """
+    cfg = model.config
+    shift = model.mean_ if cfg.centre else 0.0
+    values = model.train_matrix_.data.astype(np.float64) - shift
+    rng = np.random.default_rng(seed)
+    n_rows = model.train_matrix_.shape[0]
+    rows = rng.choice(n_rows, size=min(sample_rows, n_rows), replace=False)
+    z = _hidden_codes(model, rows)
+    limit = {"sigmoid": 3.6, "tanh": 1.8}.get(cfg.activation)
+    saturated = float(np.mean(np.abs(z) > limit)) if limit is not None else float("nan")
+
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    truth = test["rating"].to_numpy(dtype=np.float64)
+    pred = model.predict(users, items)
+    cold = model.cold_pairs(users, items)
+    sq = (truth - pred) ** 2
+    index = model.index_
+    rows_u, cols_i = index.user_rows(users[~cold]), index.item_cols(items[~cold])
+    raw = model._predict_known(rows_u, cols_i)
+    lo, hi = model.rating_range_
+    train_pred = model.predict(train["user"].to_numpy(), train["item"].to_numpy())
+    n_train = int(len(train))
+    return {
+        "input_min": float(values.min()), "input_max": float(values.max()),
+        "centre": bool(cfg.centre), "activation": cfg.activation,
+        "saturated_share": saturated, "mean_abs_z": float(np.mean(np.abs(z))),
+        "n_test": int(len(test)), "n_cold": int(cold.sum()),
+        "rmse": float(np.sqrt(sq.mean())),
+        "rmse_known": float(np.sqrt(sq[~cold].mean())),
+        "rmse_cold": float(np.sqrt(sq[cold].mean())) if cold.any() else float("nan"),
+        "cold_error_share": float(sq[cold].sum() / sq.sum()),
+        "clipped_share": float(np.mean((raw < lo) | (raw > hi))),
+        "rmse_unclipped_known": rmse(truth[~cold], raw),
+        "train_rmse": rmse(train["rating"].to_numpy(dtype=np.float64), train_pred),
+        "n_train": n_train, "l2": float(cfg.l2), "paper_lambda": 2.0 * cfg.l2 * n_train,
+    }
+
+
+def fallback_comparison(model, test: pd.DataFrame) -> dict:
+    """Test RMSE of a fitted model with its cold pairs answered two ways.
+
+    Returns
+    -------
+    dict
+        ``n_cold`` (test pairs with an unknown user or item), ``global_mean`` (RMSE over all
+        test ratings with every cold pair answered by the training mean, as AutoRec did before
+        it used biases) and ``bias`` (the model's own predictions: ``mu`` plus the known
+        side's training bias).
+    """
+    users, items = test["user"].to_numpy(), test["item"].to_numpy()
+    truth = test["rating"].to_numpy(dtype=np.float64)
+    pred = model.predict(users, items)
+    cold = model.cold_pairs(users, items)
+    old = pred.copy()
+    old[cold] = float(model.mean_)
+    return {"n_cold": int(cold.sum()), "global_mean": rmse(truth, old),
+            "bias": rmse(truth, pred)}
+
+
+#: Training ratings of MovieLens 100K's ``u1.base``: the data size the ``paper`` preset's ``l2``
+#: was chosen on. :func:`loss_study`'s variant ``"paper, L2 for this N"`` rescales ``l2`` by
+#: ``LOSS_STUDY_REFERENCE_N / N`` so that the summed objective's penalty ``2 * l2 * N`` is the
+#: one the preset has on ``u1.base``.
+LOSS_STUDY_REFERENCE_N = 80_000
+
+#: The I-AutoRec variants :func:`loss_study` can train, by label: (preset, overrides).
+LOSS_STUDY_VARIANTS = {
+    "I-AutoRec (paper)": ("paper", {}),
+    "I-AutoRec (paper, L2 for this N)": ("paper", {"l2": "matched"}),
+    "I-AutoRec (tuned)": ("tuned", {}),
+}
+
+
+def loss_study(settings, train: pd.DataFrame, test: pd.DataFrame,
+               variants=("I-AutoRec (paper)",), *, baselines: bool = True) -> dict:
+    """Why I-AutoRec loses to the global mean on a dataset, and what each fix buys.
+
+    Fits the global mean and the bias baseline (when ``baselines``) and the I-AutoRec
+    ``variants`` (labels of :data:`LOSS_STUDY_VARIANTS`: the ``paper`` preset; the same with
+    ``l2`` rescaled to ``l2 * 80,000 / N``, the penalty it has on MovieLens 100K's ``u1.base``;
+    the ``tuned`` preset), each with the settings' epochs for ``"i-autorec"`` and the backend
+    :func:`recsys_ae.registry.resolve_backend` picks for ``train``. Call it once per group of
+    variants to keep each call (a notebook cell) short.
+
+    Returns
+    -------
+    dict
+        ``table``: DataFrame indexed by model with ``rmse``, ``mae``, ``n_cold`` (test
+        ratings) and ``rmse_gm_fallback`` (the same model with its cold pairs answered by the
+        global mean, as AutoRec did before it used biases); ``models``; ``backend``;
+        ``matched_l2``; and, when the paper preset is among the variants and ``baselines``,
+        ``by_item`` and ``by_user`` (:func:`activity_comparison` by item and by user activity
+        for the global mean, the biases and the paper preset) and ``diagnosis``
+        (:func:`autorec_diagnosis` of the paper preset).
+    """
+    from recsys_ae import registry
+
+    unknown = set(variants) - set(LOSS_STUDY_VARIANTS)
+    if unknown:
+        raise ValueError(f"unknown variants {sorted(unknown)}; choose from "
+                         f"{list(LOSS_STUDY_VARIANTS)}")
+    backend = registry.resolve_backend("auto", train)
+    epochs = settings.epochs("i-autorec")
+    matched = settings.config("i-autorec").l2 * LOSS_STUDY_REFERENCE_N / len(train)
+    models = {}
+    if baselines:
+        models["global mean"] = registry.make_model("global-mean").fit(train)
+        models["user + item bias"] = registry.make_model("bias").fit(train)
+    for label in variants:
+        preset, extra = LOSS_STUDY_VARIANTS[label]
+        kwargs = {k: (matched if v == "matched" else v) for k, v in extra.items()}
+        models[label] = registry.make_model("i-autorec", preset, seed=settings.seed,
+                                            epochs=epochs, backend=backend, verbose=0,
+                                            **kwargs).fit(train)
+    table = model_comparison(test, models)
+    table["rmse_gm_fallback"] = [fallback_comparison(m, test)["global_mean"]
+                                 for m in models.values()]
+    out = {"table": table, "models": models, "backend": backend, "matched_l2": matched}
+    paper = "I-AutoRec (paper)"
+    if baselines and paper in models:
+        shown = {k: models[k] for k in ("global mean", "user + item bias", paper)}
+        out["by_item"] = activity_comparison(train, test, shown, by="item")
+        out["by_user"] = activity_comparison(train, test, shown, by="user")
+        out["diagnosis"] = autorec_diagnosis(models[paper], train, test, seed=settings.seed)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,13 +770,33 @@ def model_comparison(test: pd.DataFrame, models: dict) -> pd.DataFrame:
 CHAPTER_MODELS = ("global-mean", "bias", "u-autorec", "i-autorec")
 
 
-def book_models(settings, train: pd.DataFrame, names=CHAPTER_MODELS) -> dict:
+#: At Beauty scale (the sparse backend) each AutoRec of :func:`book_models` trains for at most
+#: this many epochs, so that one notebook cell (one model) stays under the book's 600 s per-cell
+#: limit. On the full-size stand-in (402,812 x 182,275 after the one-pass filter) the project's
+#: 2-core VM took 11-25 s per sparse epoch (benchmarks/README.md, 2026-11-29); measured again on
+#: 2026-12-05 at a load average of 12: about 95 s of set-up plus about 20 s per epoch
+#: (I-AutoRec, paper preset: 116 s for 1 epoch, 155 s for 3).
+SPARSE_BOOK_EPOCHS = 10
+
+
+def _beauty_scale(train: pd.DataFrame) -> bool:
+    """More than 10^9 cells (users x items): a Beauty-sized matrix, not MovieLens or the
+    20,000-rating stand-in."""
+    return train["user"].nunique() * train["item"].nunique() > 1e9
+
+
+def book_models(settings, train: pd.DataFrame, names=CHAPTER_MODELS, *,
+                backend: str = "auto") -> dict:
     """The models a chapter compares, built by the registry and fitted on ``train``.
 
     Each is :meth:`~recsys_ae.chapters.settings.BookSettings.make_model`: the preset the book
     shows (:data:`recsys_ae.chapters.settings.MODEL_PRESETS`: U-AutoRec as the student
     notebook configured it, I-AutoRec as the paper did), the epochs of the settings' profile
-    and the settings' seed.
+    and the settings' seed. AutoRec uses the backend
+    :func:`recsys_ae.registry.resolve_backend` picks for ``train``: the dense Keras model on
+    MovieLens-sized data, the sparse one on Beauty-shaped data, where it is the only one that
+    finishes (on a matrix of more than 10^9 cells each AutoRec trains for at most
+    :data:`SPARSE_BOOK_EPOCHS` epochs).
 
     Parameters
     ----------
@@ -583,20 +804,72 @@ def book_models(settings, train: pd.DataFrame, names=CHAPTER_MODELS) -> dict:
     train : DataFrame with columns ``user``, ``item``, ``rating``
     names : sequence of str
         Registry names; default :data:`CHAPTER_MODELS`.
+    backend : {"auto", "dense", "sparse"}
 
     Returns
     -------
     dict of str -> fitted model
         Keyed by :meth:`~recsys_ae.chapters.settings.BookSettings.label`, in the order of
         ``names``: ``"global mean"``, ``"user + item bias"``, ``"U-AutoRec (notebook)"``,
-        ``"I-AutoRec (paper)"`` by default.
+        ``"I-AutoRec (paper)"`` by default. Each AutoRec has ``backend_`` set to the backend
+        it used.
     """
-    return {settings.label(name): settings.make_model(name).fit(train) for name in names}
+    from recsys_ae import registry
+
+    chosen = registry.resolve_backend(backend, train)
+    out = {}
+    for name in names:
+        kwargs = {}
+        if registry.get_spec(name).name in ("u-autorec", "i-autorec"):
+            kwargs["backend"] = chosen
+            if chosen == "sparse" and _beauty_scale(train):
+                kwargs["epochs"] = min(settings.epochs(name) or SPARSE_BOOK_EPOCHS,
+                                       SPARSE_BOOK_EPOCHS)
+        model = settings.make_model(name, **kwargs).fit(train)
+        if "backend" in kwargs:
+            model.backend_ = chosen
+        out[settings.label(name)] = model
+    return out
+
+
+def _merged_buckets(counts: np.ndarray, entities: np.ndarray, bins, min_entities: int):
+    """Bucket labels per test rating, adjacent buckets merged until each holds
+    ``min_entities`` distinct users (or items); empty buckets vanish."""
+    from recsys_ae.metrics import activity_bucket
+
+    labels = activity_bucket(counts, bins)
+    groups, current = [], []
+    for label, lo, hi in bins:
+        sel = labels == label
+        if not sel.any():
+            continue
+        current.append((label, lo, hi))
+        mask = np.isin(labels, [c[0] for c in current])
+        if len(np.unique(entities[mask])) >= min_entities:
+            groups.append(current)
+            current = []
+    if current:
+        if groups:
+            groups[-1] = groups[-1] + current
+        else:
+            groups.append(current)
+    out = np.empty(len(labels), dtype=object)
+    names = []
+    for group in groups:
+        if len(group) == 1:
+            name = group[0][0]
+        else:
+            lo, hi = group[0][1], group[-1][2]
+            name = f">{lo - 1}" if hi is None or np.isinf(hi) else f"{lo}-{hi}"
+        names.append(name)
+        out[np.isin(labels, [g[0] for g in group])] = name
+    return out, names
 
 
 def activity_comparison(train: pd.DataFrame, test: pd.DataFrame, models: dict,
-                        bins=ACTIVITY_BINS) -> pd.DataFrame:
-    """Test RMSE by user training activity, for several fitted models.
+                        bins=ACTIVITY_BINS, *, by: str = "user", min_entities: int = 10
+                        ) -> pd.DataFrame:
+    """Test RMSE by training activity of the test rating's user (or item), for fitted models.
 
     Parameters
     ----------
@@ -605,18 +878,31 @@ def activity_comparison(train: pd.DataFrame, test: pd.DataFrame, models: dict,
     bins : sequence of (label, lo, hi)
         Buckets of training-rating counts; default
         :data:`recsys_ae.metrics.ACTIVITY_BINS` (0, 1, 2, 3-5, 6-20, >20).
+    by : {"user", "item"}
+        Whose training ratings are counted.
+    min_entities : int
+        Empty buckets are dropped, and a bucket with fewer than this many distinct users
+        (items) is merged with the next one (the last with the one before), so that no row
+        rests on a handful of users. 1 keeps every non-empty bucket.
 
     Returns
     -------
-    DataFrame indexed by ``bucket`` with columns ``n_ratings``, ``n_users`` (test ratings and
-    distinct test users in the bucket) and one RMSE column per model (NaN for an empty
-    bucket). See :func:`recsys_ae.metrics.rmse_by_activity`.
+    DataFrame indexed by ``bucket`` with columns ``n_ratings``, ``n_users`` (or ``n_items``:
+    test ratings and distinct test users or items in the bucket) and one RMSE column per
+    model. Every test rating is in exactly one bucket.
     """
+    if by not in ("user", "item"):
+        raise ValueError(f"by must be 'user' or 'item', not {by!r}")
+    counts = test[by].map(train[by].value_counts()).fillna(0).to_numpy()
+    entities = test[by].astype(str).to_numpy()
+    labels, names = _merged_buckets(counts, entities, bins, max(1, int(min_entities)))
+    truth = test["rating"].to_numpy(dtype=np.float64)
     users, items = test["user"].to_numpy(), test["item"].to_numpy()
-    out = None
+    out = pd.DataFrame(
+        {"n_ratings": [int((labels == n).sum()) for n in names],
+         f"n_{by}s": [int(len(np.unique(entities[labels == n]))) for n in names]},
+        index=pd.Index(names, name="bucket"))
     for name, model in models.items():
-        table = rmse_by_activity(test, model.predict(users, items), train, bins=bins)
-        if out is None:
-            out = table[["n_ratings", "n_users"]].copy()
-        out[name] = table["rmse"]
+        sq = (truth - model.predict(users, items)) ** 2
+        out[name] = [float(np.sqrt(sq[labels == n].mean())) for n in names]
     return out
