@@ -36,7 +36,9 @@ else
 fi
 echo "book built in $(( $(date +%s) - start )) s"
 
-# 4. Open every chapter page in headless Chromium (Debian's package).
+# 4. Open every page in headless Chromium (Debian's package): full-page screenshots under
+#    _build/screenshots/; fails on error output, a blank figure, a NaN table cell, a glued value
+#    that did not arrive, raw TeX (.ci/check_pages.py).
 if ! command -v chromium >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
