@@ -19,7 +19,7 @@ the dump carries it out. A page passes when:
 * no figure is blank: every <img> in the article decodes in the browser (natural size not 0)
   and its pixels are not all one colour, checked both in the browser (canvas) and on the PNG
   file itself (Pillow);
-* no table cell reads ``nan``, ``NaN``, ``<NA>`` or ``None``;
+* no table cell reads ``nan``, ``NaN`` or ``<NA>``;
 * every glued value arrived: a MyST-NB 1.x ``{glue:text}`` role whose key is missing renders
   as *nothing* (the role logs a warning and returns no node; Sphinx drops the system message
   unless ``keep_warnings``), so the page must show as many pasted values
@@ -107,7 +107,7 @@ PROBE = """<script>
 })();
 </script>"""
 GLUE_TEXT_ROLE = re.compile(r"\{glue:text\}`[^`]+`")
-EMPTY_CELL = {"nan", "NaN", "<NA>", "None"}
+EMPTY_CELL = {"nan", "NaN", "<NA>"}
 CDN = re.compile(
     r"https?://[^\"']*(cdn\.jsdelivr\.net|cdnjs\.cloudflare\.com|unpkg\.com)[^\"']*mathjax",
     re.IGNORECASE,
