@@ -126,6 +126,19 @@ class Profile:
         and on a Beauty-sized stand-in one epoch of U-AutoRec takes hours on a CPU (chapter 3,
         "Why the seed never finished an epoch"); the sparse path, which would make full size
         practical, is shown but not used for the book's model tables.
+    lesson_dataset : str
+        Where chapter 3 ("The autoencoder") trains its lessons (learning curves, dropout,
+        centring, I- against U-AutoRec): ``"ml-100k"`` in both profiles. Those lessons need
+        many runs of tens of epochs each, affordable on MovieLens 100K (under a second an
+        epoch) and not at Beauty scale.
+    lesson_epochs : int
+        Epochs of every model chapter 3 trains, the same for all of them (equal budgets):
+        60, enough for the validation curves to reach their minimum (see the chapter).
+    full_scale_epochs : int
+        Epochs of the one sparse U-AutoRec that chapter 4 ("Training at full scale") trains on
+        the Beauty-shaped stand-in of size ``synthetic_size``: ``ci`` 10 on the small
+        stand-in, ``full`` 3 on the Beauty-sized one (about 15 s an epoch on a quiet 2-core
+        CPU, ``benchmarks/README.md``; the cell stays well under the 600 s cell timeout).
     """
 
     name: str
@@ -133,6 +146,9 @@ class Profile:
     synthetic_size: str
     timing_sample: int
     synthetic_model_size: str = "small"
+    lesson_dataset: str = "ml-100k"
+    lesson_epochs: int = 60
+    full_scale_epochs: int = 10
 
 
 PROFILES: dict[str, Profile] = {
@@ -144,6 +160,7 @@ PROFILES: dict[str, Profile] = {
         synthetic_size="full",
         timing_sample=50_000,
         synthetic_model_size="small",
+        full_scale_epochs=3,
     ),
     "ci": Profile(
         name="ci",
@@ -156,6 +173,7 @@ PROFILES: dict[str, Profile] = {
         synthetic_size="small",
         timing_sample=5_000,
         synthetic_model_size="small",
+        full_scale_epochs=10,
     ),
 }
 
@@ -203,6 +221,21 @@ class BookSettings:
     def synthetic_model_size(self) -> str:
         """str: size of the stand-in the book trains models on (``"small"`` or ``"full"``)."""
         return self._profile.synthetic_model_size
+
+    @property
+    def lesson_dataset(self) -> str:
+        """str: the dataset chapter 3 trains its lessons on (``"ml-100k"`` in every profile)."""
+        return self._profile.lesson_dataset
+
+    @property
+    def lesson_epochs(self) -> int:
+        """int: epochs of every model chapter 3 trains (equal budgets, in every profile)."""
+        return self._profile.lesson_epochs
+
+    @property
+    def full_scale_epochs(self) -> int:
+        """int: epochs of chapter 4's sparse U-AutoRec on the Beauty-shaped stand-in."""
+        return self._profile.full_scale_epochs
 
     def epochs(self, model: str = "default") -> int | None:
         """Training epochs for ``model`` (a registry name: ``"u-autorec"``, ...) in this profile.
