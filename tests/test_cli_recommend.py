@@ -11,7 +11,7 @@ def test_cli_presets_are_the_registry_presets_and_the_old_name():
     choices = next(a.choices for a in cli.build_parser()._subparsers._group_actions[0]
                    .choices["train"]._actions if a.dest == "preset")
     every = {p for spec in MODELS.values() for p in spec.presets}
-    assert set(choices) == every | {"seed"}
+    assert set(choices) == every | {"seed", "auto"}  # auto: the validation search
 
 
 @pytest.mark.slow
