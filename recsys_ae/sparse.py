@@ -444,46 +444,91 @@ class SparseAutoRec(AutoRec):
                 p = p[:, :, None]
             return p[:, 0] * w + p[:, 1] * m, p[:, 2] * w + p[:, 3] * m
 
-        @tf.function(input_signature=[vec_i, vec_i, vec_f, vec_f, scalar_i, scalar_i])
-        def train_step(row_of, cols, inputs, targets, n_rows, step):
+        act = keras.activations.get(cfg.activation)
+        out_act = keras.activations.get(cfg.output_activation)
+
+        def observed_grads(w_u, v_u, c_u, row_of, pos, inputs, targets, n_rows):
+            """Loss and gradients of one batch, written out by hand (see the module
+            docstring, "The training step"): three sparse-dense products and one
+            gather-multiply-sum; nothing ``nnz x hidden`` is formed but the decoder's
+            two gathered operands."""
+            n_u = tf.shape(w_u, out_type=tf.int64)[0]
+            idx = tf.stack([tf.cast(row_of, tf.int64), tf.cast(pos, tf.int64)], axis=1)
+            shape = tf.stack([tf.cast(n_rows, tf.int64), n_u])
+            x = tf.SparseTensor(idx, inputs, shape)
+            z = tf.sparse.sparse_dense_matmul(x, w_u) + b
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(z)
+                h = act(z)
+                dots = tf.reduce_sum(tf.gather(h, row_of) * tf.gather(v_u, pos), axis=1)
+                pre = dots + tf.gather(c_u, pos)
+                tape.watch(pre)
+                outputs = out_act(pre)
+            err = outputs - targets
+            sse = tf.reduce_sum(tf.square(err))
+            n = tf.cast(tf.size(targets), dtype)
+            mse = sse / tf.maximum(n, 1.0)
+            d = tape.gradient(outputs, pre, output_gradients=2.0 * err / tf.maximum(n, 1.0))
+            g_c = tf.math.unsorted_segment_sum(d, pos, n_u)
+            dmat = tf.SparseTensor(idx, d, shape)
+            g_v = tf.sparse.sparse_dense_matmul(dmat, h, adjoint_a=True)
+            g_h = tf.sparse.sparse_dense_matmul(dmat, v_u)
+            g_z = tape.gradient(h, z, output_gradients=g_h)
+            del tape
+            g_b = tf.reduce_sum(g_z, axis=0)
+            g_w = tf.sparse.sparse_dense_matmul(x, g_z, adjoint_a=True)
+            return mse, sse, n, g_w, g_b, g_v, g_c
+
+        def one_step(row_of, cols, inputs, targets, n_rows, step):
+            """One optimizer step on one batch's entries; returns ``[loss, sse, n]``."""
             lr = base_lr
             if cosine:  # keras.optimizers.schedules.CosineDecay at 0-based step `step`
                 done = tf.cast(tf.minimum(step, total_steps), dtype) / total_steps
                 lr = base_lr * 0.5 * (1.0 + tf.cos(np.pi * done))
             uniq, pos = tf.unique(cols)
             if lazy_exact:
+                # rows are k steps behind: (w, m) <- A^k (w, m) brings them up to date,
+                # and the step itself is (w, m) <- A (w, m) - lr * (g, g) with g the
+                # data gradient, so the new state is A^(k+1) (w, m) - lr (g, g)
                 k = step - tf.gather(self._last, uniq)
-                w_u, mw_u = catch_up(W, slots[0][0], uniq, k, self._kernel_powers)
-                v_u, mv_u = catch_up(Vt, slots[0][2], uniq, k, self._kernel_powers)
-                c_u, mc_u = catch_up(c, slots[0][3], uniq, k, self._bias_powers)
+                p_now = tf.gather(self._kernel_powers, k)
+                p_next = tf.gather(self._kernel_powers, k + 1)
+                state = []
+                for var, slot in ((W, slots[0][0]), (Vt, slots[0][2])):
+                    w, m = tf.gather(var, uniq), tf.gather(slot, uniq)
+                    state.append((w, m, p_now[:, 0:1] * w + p_now[:, 1:2] * m))
+                (w_raw, mw_raw, w_u), (v_raw, mv_raw, v_u) = state
+                pc = tf.gather(self._bias_powers, k)
+                pc_next = tf.gather(self._bias_powers, k + 1)
+                c_raw, mc_raw = tf.gather(c, uniq), tf.gather(slots[0][3], uniq)
+                c_u = pc[:, 0] * c_raw + pc[:, 1] * mc_raw
             else:
                 w_u, v_u, c_u = tf.gather(W, uniq), tf.gather(Vt, uniq), tf.gather(c, uniq)
-            with tf.GradientTape() as tape:
-                tape.watch([w_u, b, v_u, c_u])
-                outputs, _ = observed_forward(w_u, b, v_u, c_u, row_of, pos, inputs, n_rows,
-                                              cfg.activation, cfg.output_activation)
-                sse = tf.reduce_sum(tf.square(outputs - targets))
-                n = tf.cast(tf.size(targets), dtype)
-                mse = sse / tf.maximum(n, 1.0)
-            g_w, g_b, g_v, g_c = tape.gradient(mse, [w_u, b, v_u, c_u])
-            # gradients of gathered tensors arrive as IndexedSlices; these are small
-            g_w, g_b, g_v, g_c = (tf.convert_to_tensor(g) for g in (g_w, g_b, g_v, g_c))
+            mse, sse, n, g_w, g_b, g_v, g_c = observed_grads(w_u, v_u, c_u, row_of, pos, inputs,
+                                                             targets, n_rows)
             touched_l2 = l2 * (tf.reduce_sum(tf.square(w_u)) + tf.reduce_sum(tf.square(v_u)))
-            if l2 and not (objective == "seed" and not lazy_exact):
-                g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
-                g_v += 2.0 * l2 * v_u
 
-            if lazy_exact:  # exact seed SGD(+momentum) on the rows in hand, after catching up
-                for var, slot, g, cur, m_cur in ((W, slots[0][0], g_w, w_u, mw_u),
-                                                 (Vt, slots[0][2], g_v, v_u, mv_u),
-                                                 (c, slots[0][3], g_c, c_u, mc_u)):
-                    m_new = mom * m_cur - lr * g
-                    slot.scatter_update(tf.IndexedSlices(m_new, uniq))
-                    var.scatter_update(tf.IndexedSlices(cur + m_new, uniq))
+            if lazy_exact:  # exact seed SGD(+momentum), the catch-up folded in
+                for var, slot, g, w, m in ((W, slots[0][0], g_w, w_raw, mw_raw),
+                                           (Vt, slots[0][2], g_v, v_raw, mv_raw)):
+                    lr_g = lr * g
+                    slot.scatter_update(tf.IndexedSlices(
+                        p_next[:, 2:3] * w + p_next[:, 3:4] * m - lr_g, uniq))
+                    var.scatter_update(tf.IndexedSlices(
+                        p_next[:, 0:1] * w + p_next[:, 1:2] * m - lr_g, uniq))
+                lr_g = lr * g_c
+                slots[0][3].scatter_update(tf.IndexedSlices(
+                    pc_next[:, 2] * c_raw + pc_next[:, 3] * mc_raw - lr_g, uniq))
+                c.scatter_update(tf.IndexedSlices(
+                    pc_next[:, 0] * c_raw + pc_next[:, 1] * mc_raw - lr_g, uniq))
                 self._last.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(uniq), step + 1),
                                                            uniq))
                 _sgd_dense(b, slots[0][1], g_b, lr, mom)
-            elif objective == "seed":  # Adam, exact: dense gradient incl. whole-kernel L2
+                return tf.stack([mse + touched_l2, sse, n])
+            if l2 and objective == "fast":
+                g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
+                g_v += 2.0 * l2 * v_u
+            if objective == "seed":  # Adam, exact: dense gradient incl. whole-kernel L2
                 t = tf.cast(step + 1, dtype)
                 for i, (var, g) in enumerate(((W, g_w), (b, g_b), (Vt, g_v), (c, g_c))):
                     dense_g = g
@@ -494,7 +539,8 @@ class SparseAutoRec(AutoRec):
                     _adam_dense(var, slots[0][i], slots[1][i], dense_g, lr, t)
             else:  # fast: lazy momentum / lazy Adam on the touched rows
                 t = tf.cast(step + 1, dtype)
-                for i, (var, g) in enumerate(((W, g_w), (Vt, g_v), (c, g_c))):
+                for i, (var, g, cur) in enumerate(((W, g_w, w_u), (Vt, g_v, v_u),
+                                                   (c, g_c, c_u))):
                     i = (0, 2, 3)[i]
                     if optimizer == "adam":
                         m = tf.gather(slots[0][i], uniq)
@@ -503,19 +549,31 @@ class SparseAutoRec(AutoRec):
                         v += (tf.square(g) - v) * (1 - _ADAM_BETA_2)
                         slots[0][i].scatter_update(tf.IndexedSlices(m, uniq))
                         slots[1][i].scatter_update(tf.IndexedSlices(v, uniq))
-                        var.scatter_sub(tf.IndexedSlices(
-                            _adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON), uniq))
+                        var.scatter_update(tf.IndexedSlices(
+                            cur - _adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON), uniq))
                     elif mom:
                         m = mom * tf.gather(slots[0][i], uniq) - lr * g
                         slots[0][i].scatter_update(tf.IndexedSlices(m, uniq))
-                        var.scatter_add(tf.IndexedSlices(m, uniq))
+                        var.scatter_update(tf.IndexedSlices(cur + m, uniq))
                     else:
-                        var.scatter_sub(tf.IndexedSlices(lr * g, uniq))
+                        var.scatter_update(tf.IndexedSlices(cur - lr * g, uniq))
                 if optimizer == "adam":
                     _adam_dense(b, slots[0][1], slots[1][1], g_b, lr, t)
                 else:
                     _sgd_dense(b, slots[0][1] if slots else None, g_b, lr, mom)
             return tf.stack([mse + touched_l2, sse, n])
+
+        @tf.function(input_signature=[vec_i, vec_i, vec_f, vec_f, vec_i, vec_i, scalar_i])
+        def train_steps(row_of, cols, inputs, targets, bounds, n_rows, step0):
+            """``len(n_rows)`` consecutive steps in one call: batch ``i``'s entries are
+            ``[bounds[i], bounds[i + 1])`` of the flat arrays. Returns ``(steps, 3)``."""
+            n_steps = tf.size(n_rows)
+            out = tf.TensorArray(dtype, size=n_steps, element_shape=[3])
+            for i in tf.range(n_steps):
+                lo, hi = bounds[i], bounds[i + 1]
+                out = out.write(i, one_step(row_of[lo:hi], cols[lo:hi], inputs[lo:hi],
+                                            targets[lo:hi], n_rows[i], step0 + i))
+            return out.stack()
 
         @tf.function(input_signature=[scalar_i, scalar_i, scalar_i])
         def catch_up_range(lo, hi, step):
@@ -556,7 +614,7 @@ class SparseAutoRec(AutoRec):
             return (tf.reduce_sum(tf.square(tf.gather(W, rows)))
                     + tf.reduce_sum(tf.square(tf.gather(Vt, rows))))
 
-        self._train_fn = train_step
+        self._train_fn = train_steps
         self._catch_up_fn = catch_up_range if lazy_exact else None
         self._encode_fn, self._decode_pairs_fn = encode, decode_pairs
         self._decode_block_fn, self._sum_squares_fn = decode_block, sum_squares
@@ -581,8 +639,8 @@ class SparseAutoRec(AutoRec):
             inputs = np.where(keep, targets / (1.0 - cfg.dropout), 0.0).astype(cfg.dtype)
         return self._step(row_of, cols, inputs, targets, len(rows))
 
-    def _epoch_batches(self, order: np.ndarray):
-        """Yield ``(row_of, cols, inputs, targets, n_rows)`` for every batch of an epoch.
+    def _epoch_entries(self, order: np.ndarray):
+        """The entries of every batch of an epoch as flat arrays.
 
         Why: the entries of the whole epoch are extracted, centred and dropped
         out in a few vectorised NumPy calls instead of ~3,000 small ones per
@@ -590,6 +648,15 @@ class SparseAutoRec(AutoRec):
         as :meth:`train_step` would make them batch by batch (a generator's
         ``random(a + b)`` is ``random(a)`` then ``random(b)``), so training is
         unchanged to the bit.
+
+        Returns
+        -------
+        row_of, cols, inputs, targets : ndarray, shape (nnz,)
+            Batch row, column, input and target of each entry, batch after batch.
+        bounds : ndarray of int32, shape (steps + 1,)
+            Batch ``i``'s entries are ``bounds[i]:bounds[i + 1]``.
+        n_rows : ndarray of int32, shape (steps,)
+            Rows in each batch.
         """
         cfg = self.config
         bs, matrix = cfg.batch_size, self.train_matrix_
@@ -601,21 +668,39 @@ class SparseAutoRec(AutoRec):
         if cfg.dropout > 0:
             keep = self._dropout_rng.random(len(targets)) >= cfg.dropout
             inputs = np.where(keep, targets / (1.0 - cfg.dropout), 0.0).astype(cfg.dtype)
-        bounds = np.concatenate([[0], np.cumsum(lengths)])[::bs].tolist() + [len(cols)]
-        for i in range(self.steps_per_epoch_):
+        bounds = np.append(np.concatenate([[0], np.cumsum(lengths)])[::bs][:self.steps_per_epoch_],
+                           len(cols)).astype(np.int32)
+        n_rows = np.minimum(bs, len(order) - bs * np.arange(self.steps_per_epoch_))
+        return row_of, cols, inputs, targets, bounds, n_rows.astype(np.int32)
+
+    def _epoch_batches(self, order: np.ndarray):
+        """Yield ``(row_of, cols, inputs, targets, n_rows)`` for every batch of an epoch
+        (see :meth:`_epoch_entries`)."""
+        row_of, cols, inputs, targets, bounds, n_rows = self._epoch_entries(order)
+        for i in range(len(n_rows)):
             lo, hi = bounds[i], bounds[i + 1]
-            yield (row_of[lo:hi], cols[lo:hi], inputs[lo:hi], targets[lo:hi],
-                   min(bs, len(order) - i * bs))
+            yield row_of[lo:hi], cols[lo:hi], inputs[lo:hi], targets[lo:hi], int(n_rows[i])
+
+    #: Optimizer steps run per call of the compiled training loop by :meth:`fit`.
+    STEPS_PER_CALL = 256
+
+    def _run_steps(self, row_of, cols, inputs, targets, bounds, n_rows) -> np.ndarray:
+        """Run ``len(n_rows)`` consecutive steps in one call of the compiled loop
+        (batch ``i``'s entries are ``bounds[i] - bounds[0]:bounds[i + 1] - bounds[0]``
+        of the arrays). Returns ``(steps, 3)``: loss, sse and n of each step."""
+        n_steps = len(n_rows)
+        if self._lazy_exact and self.steps_ + n_steps + 2 > self._table_size:
+            self._grow_tables(2 * (self.steps_ + n_steps) + 2)
+        bounds = np.asarray(bounds, dtype=np.int32)
+        out = self._train_fn(row_of, cols, inputs, targets, bounds - bounds[0],
+                             np.asarray(n_rows, dtype=np.int32), np.int32(self.steps_))
+        self.steps_ += n_steps
+        return out.numpy().astype(np.float64)
 
     def _step(self, row_of, cols, inputs, targets, n_rows):
         """Run the compiled step on one batch's entries."""
-        if self._lazy_exact and self.steps_ + 2 > self._table_size:
-            self._grow_tables(2 * self.steps_ + 2)
-        out = self._train_fn(row_of, cols, inputs, targets, np.int32(n_rows),
-                             np.int32(self.steps_))
-        self.steps_ += 1
-        # one tensor back: one device-to-host conversion per step instead of three
-        loss, sse, n = out.numpy()
+        loss, sse, n = self._run_steps(row_of, cols, inputs, targets, [0, len(cols)],
+                                       [n_rows])[0]
         return float(loss), float(sse), float(n)
 
     def synchronize(self, chunk: int = 16384) -> None:
@@ -664,16 +749,23 @@ class SparseAutoRec(AutoRec):
             bar = keras.utils.Progbar(self.steps_per_epoch_, verbose=verbose,
                                       stateful_metrics=["loss", "rmse", "val_loss", "val_rmse"])
             weighted_loss = mse_weighted = sse_total = n_total = 0.0
-            for i, entries in enumerate(self._epoch_batches(order)):
-                loss, sse, n = self._step(*entries)
-                rows = order[i * bs:(i + 1) * bs]
-                weighted_loss += loss * len(rows)
-                mse_weighted += sse / max(n, 1.0) * len(rows)
-                sse_total += sse
-                n_total += n
+            row_of, cols, inputs, targets, bounds, rows_in = self._epoch_entries(order)
+            for lo in range(0, self.steps_per_epoch_, self.STEPS_PER_CALL):
+                hi = min(lo + self.STEPS_PER_CALL, self.steps_per_epoch_)
+                e_lo, e_hi = bounds[lo], bounds[hi]
+                stats = self._run_steps(row_of[e_lo:e_hi], cols[e_lo:e_hi],
+                                        inputs[e_lo:e_hi], targets[e_lo:e_hi],
+                                        bounds[lo:hi + 1], rows_in[lo:hi])
+                loss, sse, n = stats.T
+                weights = rows_in[lo:hi]
+                weighted_loss += float(loss @ weights)
+                mse_weighted += float(sse / np.maximum(n, 1.0) @ weights)
+                sse_total += float(sse.sum())
+                n_total += float(n.sum())
                 if verbose == 1:
-                    bar.update(i + 1, [("loss", weighted_loss / min(n_rows, (i + 1) * bs)),
-                                       ("rmse", math.sqrt(sse_total / max(n_total, 1.0)))])
+                    bar.update(hi, [("loss", weighted_loss / min(n_rows, hi * bs)),
+                                    ("rmse", math.sqrt(sse_total / max(n_total, 1.0)))])
+            del row_of, cols, inputs, targets
             self.synchronize()
             if self.objective == "seed":  # the whole-kernel L2 term, at the end of the epoch
                 epoch_loss = mse_weighted / n_rows + self.l2_penalty()
