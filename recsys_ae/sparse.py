@@ -332,6 +332,7 @@ class SparseAutoRec(AutoRec):
         self._Vt.assign(np.ascontiguousarray(dec.T))
         self._c.assign(dec_bias)
         self._model = None
+        self._squares = None
 
     @property
     def model_(self) -> keras.Model:
@@ -400,6 +401,7 @@ class SparseAutoRec(AutoRec):
         self._slots = [[tf.Variable(tf.zeros_like(p), trainable=False) for p in self._params]
                        for _ in range(slots)]
         self.steps_ = 0
+        self._squares = None
         if self._lazy_exact:
             self._last = tf.Variable(tf.zeros(n_cols, tf.int32), trainable=False)
             self._table_size = 0
@@ -460,7 +462,10 @@ class SparseAutoRec(AutoRec):
             with tf.GradientTape(persistent=True) as tape:
                 tape.watch(z)
                 h = act(z)
-                dots = tf.reduce_sum(tf.gather(h, row_of) * tf.gather(v_u, pos), axis=1)
+                # pos is 0, 1, ... (first-occurrence order) when no column repeats
+                v_e = tf.cond(tf.shape(v_u)[0] == tf.size(pos), lambda: v_u,
+                              lambda: tf.gather(v_u, pos))
+                dots = tf.reduce_sum(tf.gather(h, row_of) * v_e, axis=1)
                 pre = dots + tf.gather(c_u, pos)
                 tape.watch(pre)
                 outputs = out_act(pre)
@@ -506,16 +511,17 @@ class SparseAutoRec(AutoRec):
                 w_u, v_u, c_u = tf.gather(W, uniq), tf.gather(Vt, uniq), tf.gather(c, uniq)
             mse, sse, n, g_w, g_b, g_v, g_c = observed_grads(w_u, v_u, c_u, row_of, pos, inputs,
                                                              targets, n_rows)
-            touched_l2 = l2 * (tf.reduce_sum(tf.square(w_u)) + tf.reduce_sum(tf.square(v_u)))
+            touched_l2 = 2.0 * l2 * (tf.nn.l2_loss(w_u) + tf.nn.l2_loss(v_u))  # one pass each
 
             if lazy_exact:  # exact seed SGD(+momentum), the catch-up folded in
-                for var, slot, g, w, m in ((W, slots[0][0], g_w, w_raw, mw_raw),
-                                           (Vt, slots[0][2], g_v, v_raw, mv_raw)):
-                    lr_g = lr * g
-                    slot.scatter_update(tf.IndexedSlices(
-                        p_next[:, 2:3] * w + p_next[:, 3:4] * m - lr_g, uniq))
-                    var.scatter_update(tf.IndexedSlices(
-                        p_next[:, 0:1] * w + p_next[:, 1:2] * m - lr_g, uniq))
+                # the new momentum is row 1 of A^(k+1) (w, m) - lr g; the new weight is
+                # row 0, which equals the caught-up weight plus the new momentum (row 0
+                # minus row 1 of A is (1, 0), so row 0 - row 1 of A^(k+1) is row 0 of A^k)
+                for var, slot, g, w, m, cur in ((W, slots[0][0], g_w, w_raw, mw_raw, w_u),
+                                                (Vt, slots[0][2], g_v, v_raw, mv_raw, v_u)):
+                    m_new = p_next[:, 2:3] * w + p_next[:, 3:4] * m - lr * g
+                    slot.scatter_update(tf.IndexedSlices(m_new, uniq))
+                    var.scatter_update(tf.IndexedSlices(cur + m_new, uniq))
                 lr_g = lr * g_c
                 slots[0][3].scatter_update(tf.IndexedSlices(
                     pc_next[:, 2] * c_raw + pc_next[:, 3] * mc_raw - lr_g, uniq))
@@ -551,10 +557,11 @@ class SparseAutoRec(AutoRec):
                         slots[1][i].scatter_update(tf.IndexedSlices(v, uniq))
                         var.scatter_update(tf.IndexedSlices(
                             cur - _adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON), uniq))
-                    elif mom:
-                        m = mom * tf.gather(slots[0][i], uniq) - lr * g
-                        slots[0][i].scatter_update(tf.IndexedSlices(m, uniq))
-                        var.scatter_update(tf.IndexedSlices(cur + m, uniq))
+                    elif mom:  # m <- mu m - lr g, w <- w + m, in place, one fused op
+                        tf.raw_ops.ResourceSparseApplyKerasMomentum(
+                            var=var.handle, accum=slots[0][i].handle,
+                            lr=tf.cast(lr, dtype), grad=g, indices=uniq,
+                            momentum=tf.constant(mom, dtype))
                     else:
                         var.scatter_update(tf.IndexedSlices(cur - lr * g, uniq))
                 if optimizer == "adam":
@@ -575,17 +582,25 @@ class SparseAutoRec(AutoRec):
                                             targets[lo:hi], n_rows[i], step0 + i))
             return out.stack()
 
-        @tf.function(input_signature=[scalar_i, scalar_i, scalar_i])
-        def catch_up_range(lo, hi, step):
-            rows = tf.range(lo, hi)
-            k = step - tf.gather(self._last, rows)
-            for var, slot, powers in ((W, slots[0][0], self._kernel_powers),
-                                      (Vt, slots[0][2], self._kernel_powers),
-                                      (c, slots[0][3], self._bias_powers)):
-                w, m = catch_up(var, slot, rows, k, powers)
-                var.scatter_update(tf.IndexedSlices(w, rows))
-                slot.scatter_update(tf.IndexedSlices(m, rows))
-            self._last.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(rows), step), rows))
+        @tf.function(input_signature=[scalar_i, scalar_i])
+        def catch_up_all(step, chunk):
+            """Every row brought up to ``step``, ``chunk`` rows at a time in one call;
+            returns ``||W||^2 + ||V||^2`` of the caught-up kernels (read while in cache)."""
+            n = tf.shape(W)[0]
+            total = tf.constant(0.0, dtype)
+            for lo in tf.range(0, n, chunk):
+                rows = tf.range(lo, tf.minimum(n, lo + chunk))
+                k = step - tf.gather(self._last, rows)
+                for var, slot, powers in ((W, slots[0][0], self._kernel_powers),
+                                          (Vt, slots[0][2], self._kernel_powers),
+                                          (c, slots[0][3], self._bias_powers)):
+                    w, m = catch_up(var, slot, rows, k, powers)
+                    var.scatter_update(tf.IndexedSlices(w, rows))
+                    slot.scatter_update(tf.IndexedSlices(m, rows))
+                    if var is not c:
+                        total += 2.0 * tf.nn.l2_loss(w)
+            self._last.assign(tf.fill([n], step))
+            return total
 
         @tf.function(input_signature=[vec_i, vec_i, vec_f, scalar_i])
         def encode(row_of, cols, inputs, n_rows):
@@ -615,7 +630,7 @@ class SparseAutoRec(AutoRec):
                     + tf.reduce_sum(tf.square(tf.gather(Vt, rows))))
 
         self._train_fn = train_steps
-        self._catch_up_fn = catch_up_range if lazy_exact else None
+        self._catch_up_fn = catch_up_all if lazy_exact else None
         self._encode_fn, self._decode_pairs_fn = encode, decode_pairs
         self._decode_block_fn, self._sum_squares_fn = decode_block, sum_squares
 
@@ -703,19 +718,29 @@ class SparseAutoRec(AutoRec):
                                        [n_rows])[0]
         return float(loss), float(sse), float(n)
 
-    def synchronize(self, chunk: int = 16384) -> None:
+    def synchronize(self, chunk: int = 2048) -> None:
         """Bring every row up to the current step (``objective="seed"`` with SGD only;
-        a no-op otherwise). Done at the end of every epoch and of ``fit``."""
+        a no-op otherwise). Done at the end of every epoch and of ``fit``.
+
+        ``chunk`` rows at a time, all in one compiled call: 2,048 rows x 700 units
+        x 4 tensors (W, V^T, their momenta) is 23 MB of temporaries, which the
+        allocator reuses; 16,384-row chunks (180 MB) page-faulted on every chunk
+        and took 2-4x longer. The whole-kernel sum of squares is computed on the
+        way and kept for :meth:`l2_penalty`.
+        """
         if self._catch_up_fn is None:
             return
-        n = self._W.shape[0]
-        for lo in range(0, n, chunk):
-            self._catch_up_fn(np.int32(lo), np.int32(min(n, lo + chunk)), np.int32(self.steps_))
+        total = self._catch_up_fn(np.int32(self.steps_), np.int32(chunk))
+        self._squares = (self.steps_, float(total))
 
     def l2_penalty(self, chunk: int = 16384) -> float:
-        """``l2 * (||W||^2 + ||V||^2)`` over the whole kernels, read in chunks of rows."""
+        """``l2 * (||W||^2 + ||V||^2)`` over the whole kernels, read in chunks of rows
+        (or as :meth:`synchronize` computed it, if no step was taken since)."""
         if not self.config.l2:
             return 0.0
+        squares = getattr(self, "_squares", None)
+        if squares is not None and squares[0] == self.steps_:
+            return self.config.l2 * squares[1]
         n = self._W.shape[0]
         total = sum(float(self._sum_squares_fn(np.int32(lo), np.int32(min(n, lo + chunk))))
                     for lo in range(0, n, chunk))
