@@ -218,3 +218,30 @@ def test_top_n_matches_full_reconstruction_and_skips_training_items(ratings, kin
         assert list(got["rank"]) == [1, 2, 3]
         assert list(got["item"]) == [i for _, i in best]
         np.testing.assert_allclose(got["score"], [s for s, _ in best], rtol=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["fast", "seed"])
+def test_many_steps_per_call_equal_one_step_per_call(ratings, objective, monkeypatch):
+    # fit runs STEPS_PER_CALL steps inside one compiled loop; one step per call must give
+    # the same weights and history (the same arithmetic, in the same order)
+    cfg = config(dropout=0.5, dtype="float32", epochs=2)
+    fits = []
+    for per_call in (1000, 1, 3):
+        monkeypatch.setattr(SparseAutoRec, "STEPS_PER_CALL", per_call)
+        fits.append(SparseAutoRec("user", cfg, seed=1, verbose=0, objective=objective)
+                    .fit(ratings))
+    for other in fits[1:]:
+        for a, b in zip(fits[0].get_weights(), other.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        assert other.steps_ == fits[0].steps_
+        np.testing.assert_allclose(other.history_["loss"], fits[0].history_["loss"], rtol=1e-6)
+
+
+def test_l2_penalty_kept_by_synchronize_equals_the_whole_kernel_sum(ratings):
+    cfg = config(dtype="float64")
+    model = SparseAutoRec("user", cfg, seed=0, verbose=0, objective="seed").fit(ratings)
+    kept = model.l2_penalty()
+    W, _, V, _ = model.get_weights()
+    assert kept == pytest.approx(cfg.l2 * ((W ** 2).sum() + (V ** 2).sum()), rel=1e-12)
+    model._squares = None  # recomputed from the variables
+    assert model.l2_penalty() == pytest.approx(kept, rel=1e-12)
