@@ -135,6 +135,54 @@ def child_peer(args) -> dict:
     return dict(fit_s=fit_s, rmse=rmse, peak_gib=peak_gib())
 
 
+def child_paired(args) -> dict:
+    """Landed and new models alive in one process, trained one epoch each in turn
+    (the same batch order), so that both see the same machine load: paired ratios."""
+    import recsys_ae  # noqa: F401
+    import numpy as np
+    import pandas as pd
+    from recsys_ae.autorec import AutoRecConfig
+    import _landed_sparse
+    import recsys_ae.sparse as current
+
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    cfg = AutoRecConfig.preset("seed", epochs=args.epochs)
+    models = {name: module.SparseAutoRec("user", cfg, seed=args.seed, verbose=0,
+                                         objective=args.objective).setup(train)
+              for name, module in (("landed", _landed_sparse), ("new", current))}
+    del train
+    order = np.arange(models["new"].train_matrix_.shape[0])
+    rng = np.random.default_rng(args.seed)
+    rng.shuffle(order)
+
+    def epoch(name):  # what fit does in an epoch, without the bookkeeping
+        m = models[name]
+        if name == "landed":
+            for entries in m._epoch_batches(order):
+                m._step(*entries)
+        else:
+            e = m._epoch_entries(order)
+            bounds, n_rows = e[4], e[5]
+            for lo in range(0, len(n_rows), m.STEPS_PER_CALL):
+                hi = min(lo + m.STEPS_PER_CALL, len(n_rows))
+                a, b = bounds[lo], bounds[hi]
+                m._run_steps(*(x[a:b] for x in e[:4]), bounds[lo:hi + 1], n_rows[lo:hi])
+        m.synchronize()
+        if args.objective == "seed":
+            m.l2_penalty()
+
+    times = {name: [] for name in models}
+    for i in range(args.epochs):
+        for name in (("landed", "new") if i % 2 == 0 else ("new", "landed")):
+            t = time.perf_counter()
+            epoch(name)
+            times[name].append(time.perf_counter() - t)
+        rng.shuffle(order)
+    weights = [m.get_weights() for m in models.values()]
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(*weights))
+    return dict(epoch_s=times, max_weight_diff=diff, peak_gib=peak_gib())
+
+
 def child_steps(args) -> dict:
     """Seconds per step against ratings per step, landed vs new, one objective."""
     import recsys_ae  # noqa: F401
@@ -230,12 +278,16 @@ def main(argv=None) -> int:
     parser.add_argument("--objectives", default="fast,seed")
     parser.add_argument("--skip-peers", action="store_true", help="no bias baseline / SVD")
     parser.add_argument("--skip-steps", action="store_true", help="no step-cost fit")
+    parser.add_argument("--paired-epochs", type=int, default=None,
+                        help="epochs of the paired landed/new run, each objective (default "
+                             "4 full, 6 small; 0 skips it)")
     parser.add_argument("--rounds", type=int, default=3, help="step-cost rounds")
     parser.add_argument("--step-ratings", type=int, default=None,
                         help="ratings per timed step block (default 60,000 full, 6,000 small)")
     parser.add_argument("--seed", type=int, default=0)
     # internal: a child process
-    parser.add_argument("--child", choices=["train", "peer", "steps"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["train", "peer", "steps", "paired"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
     parser.add_argument("--objective", help=argparse.SUPPRESS)
@@ -243,7 +295,8 @@ def main(argv=None) -> int:
     if args.step_ratings is None:
         args.step_ratings = 60_000 if args.scale == "full" else 6_000
     if args.child:
-        result = {"train": child_train, "peer": child_peer, "steps": child_steps}[args.child](args)
+        result = {"train": child_train, "peer": child_peer, "steps": child_steps,
+                  "paired": child_paired}[args.child](args)
         print(json.dumps(result))
         return 0
 
@@ -299,6 +352,16 @@ def main(argv=None) -> int:
                 if r:
                     steps[obj] = r
 
+        paired = {}
+        n_paired = args.paired_epochs if args.paired_epochs is not None else (
+            4 if args.scale == "full" else 6)
+        for obj in objectives if n_paired > 0 else []:
+            print(f"\n## paired epochs in a child: objective={obj!r}, {n_paired} epochs each, "
+                  f"alternating  ({load()})", flush=True)
+            r = spawn(data, "paired", "both", obj, n_paired)
+            if r:
+                paired[obj] = r
+
     print(f"\n# results  ({load()})")
     head = (f"{'run':<30}{'epochs':>7}{'1st ep s':>9}{'s/epoch':>9}{'x faster':>9}"
             f"{'fit s':>8}{'RMSE':>8}{'peak GiB':>9}")
@@ -319,6 +382,17 @@ def main(argv=None) -> int:
             n = min(len(a["epoch_s"]), len(b["epoch_s"]))
             print(f"{obj}: after {n} epochs each the epoch losses are landed "
                   f"{a['loss'][n - 1]:.6f}, new {b['loss'][n - 1]:.6f}")
+    if paired:
+        print("\npaired epochs (landed and new alive in one process, one epoch each in turn, "
+              "same batch order; an epoch = steps + synchronize + L2 penalty)")
+        for obj, r in paired.items():
+            a, b = r["epoch_s"]["landed"], r["epoch_s"]["new"]
+            ratios = [x / y for x, y in zip(a[1:], b[1:])]
+            print(f"  {obj:<5} landed s: " + " ".join(f"{x:.2f}" for x in a)
+                  + " | new s: " + " ".join(f"{x:.2f}" for x in b))
+            print(f"  {obj:<5} ratio per later epoch: " + " ".join(f"{x:.2f}" for x in ratios)
+                  + f"; median {statistics.median(ratios):.2f}x; max |weight difference| "
+                  f"{r['max_weight_diff']:.2e}; peak {r['peak_gib']:.2f} GiB (two models)")
     if steps:
         print("\nstep cost (medians), fitted as fixed + per_rating * ratings")
         for obj, r in steps.items():
