@@ -31,7 +31,8 @@ get the global mean).
 
 4. Step cost against batch size (landed and new, each objective, one process,
    alternating, ``--rounds`` rounds, medians): seconds per step at batch
-   128/512/2048 rows, fitted as ``fixed + per_rating * ratings``.
+   64/128/256/512 rows, fitted as ``fixed + per_rating * ratings`` (larger batches
+   leave this regime: their temporaries are big enough to page-fault on every step).
 
 Load: the 1/5/15-minute load averages are printed; other processes on a
 shared machine slow every wall-clock time, the ratios less so.
@@ -202,7 +203,7 @@ def child_steps(args) -> dict:
     matrix = models["new"].train_matrix_
     shift = models["new"].mean_
     rng = np.random.default_rng(args.seed)
-    sizes = [s for s in (128, 512, 2048) if s <= matrix.shape[0]]
+    sizes = [s for s in (64, 128, 256, 512) if s <= matrix.shape[0]]
     budget = args.step_ratings  # ratings per timed block
 
     def batches(bs, n):
