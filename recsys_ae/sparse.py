@@ -57,6 +57,38 @@ hidden`` weights every step. Two objectives are offered:
     9 more times the last step). The encoder bias ``b`` is dense and updated
     as in the seed.
 
+The training step
+-----------------
+What a step costs was measured with TensorFlow's profiler (see
+``benchmarks/README.md``): not a few expensive ops, nor the fixed cost of
+dispatching them, but the *number of passes over batch-sized temporaries*
+(about 300 ratings x 700 units = 0.84 MB each at the seed's scale), each pass
+costing about the same (0.03-0.1 ms). The step is therefore written to make
+few of them:
+
+* the gradients are written out by hand instead of taken by a
+  ``GradientTape`` over gathers and segment sums: with ``X`` the batch's
+  (rows x distinct columns) sparse input and ``D`` the sparse matrix of the
+  output errors ``2 (r_hat - r) / nnz`` at the same places, ``z = X W_u + b``,
+  ``dL/dV_u^T = D^T h``, ``dL/dh = D V_u^T``, ``dL/dW_u = X^T (g'(z) * dL/dh)``:
+  four sparse-dense products (``tf.sparse.sparse_dense_matmul``); the only
+  ``nnz x hidden`` temporaries left are the decoder's gathered operands (and
+  the gather of ``V_u`` is skipped when no column repeats in the batch);
+* the lazy objective's update of a touched row is one fused op
+  (``ResourceSparseApplyKerasMomentum``: ``m <- mu m - lr g, w <- w + m`` in
+  place); the exact objective folds the catch-up into the update: the new
+  momentum is row 1 of ``A^(k+1) (w, m) - lr (g, g)`` and the new weight is
+  the caught-up weight plus it;
+* many steps run inside one compiled call (a ``tf.range`` loop over the
+  epoch's precomputed entries), so Python and the call are paid once per
+  :attr:`SparseAutoRec.STEPS_PER_CALL` steps;
+* the end-of-epoch catch-up runs in 2,048-row chunks in one call and keeps
+  the whole-kernel sum of squares for the epoch's loss.
+
+The landed implementation (a ``GradientTape`` over gathers and segment sums,
+one Python call per step) is kept verbatim in ``benchmarks/_landed_sparse.py``
+for the benchmark; the two train to the same weights up to rounding.
+
 References
 ----------
 S. Sedhain, A. K. Menon, S. Sanner, L. Xie. "AutoRec: Autoencoders Meet
