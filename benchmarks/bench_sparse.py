@@ -75,7 +75,6 @@ def peak_gib() -> float:
 
 def child_train(args) -> dict:
     import recsys_ae  # noqa: F401  (sets the TensorFlow environment first)
-    import numpy as np
     import pandas as pd
     from recsys_ae.autorec import AutoRecConfig
     from recsys_ae.sparse import sparse_rmse
