@@ -1,3 +1,6 @@
+# Reference copy for benchmarks/bench_sparse.py: recsys_ae/sparse.py as it was at commit
+# 8c53de2, before the issue-13 speed work (GradientTape step, one Python call per step).
+# Not imported by the package; do not edit.
 """AutoRec trained at the cost of the observed ratings, not of the matrix width.
 
 The dense formulation (:class:`recsys_ae.autorec.AutoRec`, and the seed
