@@ -1,221 +1,421 @@
-"""Dense (seed) vs sparse AutoRec training at the seed's full Beauty scale.
+"""Sparse AutoRec training: the landed step against the current one, with peers.
 
 Run from the repository root::
 
+    .venv/bin/python benchmarks/bench_sparse.py --scale small   # ~1-2 min
     .venv/bin/python benchmarks/bench_sparse.py                 # full scale, ~15-25 min
-    .venv/bin/python benchmarks/bench_sparse.py --scale small   # < 1 min
+    .venv/bin/python benchmarks/bench_sparse.py --landed-epochs 3 --skip-peers
 
-Data: ``prepare("synthetic", size="full")`` (Beauty-shaped synthetic ratings,
-the seed's filter, a seeded random 80/20 split). Model: the ``"seed"`` preset,
-U-AutoRec (700 tanh units, dropout 0.7, L2 1e-4, SGD 0.08 momentum 0.9, batch
-128).
+Data: ``prepare("synthetic", size=...)`` (Beauty-shaped synthetic ratings, the
+seed's filter, a seeded random 80/20 split), prepared once by this process and
+handed to the children as pickles. Model: the ``"notebook"`` preset, U-AutoRec
+(700 tanh units, dropout 0.7, L2 1e-4, SGD 0.08 momentum 0.9, batch 128).
 
-1. Training, end to end: the sparse path with ``objective="fast"`` for
-   ``--epochs`` epochs, then ``objective="seed"`` for ``--seed-epochs``
-   (default the same); test RMSE over all test ratings (timed) against the
-   bias baseline. Run first so that the process's peak memory (``ru_maxrss``)
-   read after it is the sparse path's alone.
-2. Step timing, in one process, alternating: the dense seed formulation
-   (``AutoRec.build``'s Keras model, ``train_on_batch`` on batches densified
-   with ``dense_rows``, densification included), the sparse fast step and the
-   sparse seed-objective step (batch extraction included). Warm-up steps
-   first; the medians of ``--rounds`` rounds are reported. The dense epoch
-   time is extrapolated (median step x steps per epoch); the sparse epoch
-   times are measured in part 1.
+Every training run is a **child process** (one at a time, so they do not
+compete for the cores), which loads the split, trains, scores the test set
+and reports its peak resident memory (``resource.getrusage(RUSAGE_SELF)
+.ru_maxrss``: data, TensorFlow and model together):
 
-Memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (the process's peak
-resident set so far, so it only grows) and the current RSS from ``psutil``,
-printed after each phase.
+1. ``landed``: the implementation as it was before the speed work, kept
+   verbatim in ``benchmarks/_landed_sparse.py``, for ``--landed-epochs``
+   epochs of each objective (``lazy`` and ``exact``; the landed module called them ``fast``
+   and ``seed``);
+2. ``new``: ``recsys_ae.sparse.SparseAutoRec``, ``--epochs`` epochs of each;
+3. the bias baseline (mu + b_u + b_i) and, if ``scikit-surprise`` imports,
+   Surprise's SVD (its defaults: 100 factors, 20 epochs) on the same split.
+
+Seconds per epoch are measured per epoch (the end of an epoch is when
+``synchronize`` runs); the first epoch includes tracing and is reported apart,
+the "s/epoch" column is the median of the later ones. Ratios are landed / new
+in the same invocation. Test RMSE is over all test ratings (cold-start pairs
+get the global mean).
+
+4. Step cost against batch size (landed and new, each objective, one process,
+   alternating, ``--rounds`` rounds, medians): seconds per step at batch
+   64/128/256/512 rows, fitted as ``fixed + per_rating * ratings`` (larger batches
+   leave this regime: their temporaries are big enough to page-fault on every step).
+
+Load: the 1/5/15-minute load averages are printed; other processes on a
+shared machine slow every wall-clock time, the ratios less so.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-# recsys_ae first: importing it sets TF_ENABLE_ONEDNN_OPTS=0 and TF_CPP_MIN_LOG_LEVEL
-# before anything imports TensorFlow (which reads them once, at import)
-import recsys_ae  # noqa: E402, F401
-import numpy as np  # noqa: E402
-import psutil  # noqa: E402
+
+#: The landed module's names of the objectives (renamed since: lazy, exact).
+LANDED_OBJECTIVES = {"lazy": "fast", "exact": "seed"}
+
+
+def objective_name(module, objective: str) -> str:
+    """``objective`` as ``module`` calls it (the landed reference keeps the old names)."""
+    return LANDED_OBJECTIVES[objective] if module.__name__ == "_landed_sparse" else objective
 
 
 def load() -> str:
-    """The 1/5/15-minute load averages (other processes compete for the 2 cores)."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+    """The 1/5/15-minute load averages (other processes compete for the cores)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def mem() -> str:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    rss = psutil.Process().memory_info().rss / 2**30
-    return f"peak RSS so far {peak:.2f} GiB (ru_maxrss), current RSS {rss:.2f} GiB (psutil)"
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+
+
+# ---------------------------------------------------------------------------------------------
+# children
+# ---------------------------------------------------------------------------------------------
+
+
+def child_train(args) -> dict:
+    import recsys_ae  # noqa: F401  (sets the TensorFlow environment first)
+    import pandas as pd
+    from recsys_ae.autorec import AutoRecConfig
+    from recsys_ae.metrics import evaluate
+
+    if args.impl == "landed":
+        import _landed_sparse as module
+    else:
+        import recsys_ae.sparse as module
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    cfg = AutoRecConfig.preset("notebook", epochs=args.epochs)
+    model = module.SparseAutoRec("user", cfg, seed=args.seed, verbose=0,
+                                 objective=objective_name(module, args.objective))
+    marks = []
+    sync = model.synchronize
+
+    def timed_sync(*a, **k):  # fit calls synchronize once at the end of every epoch
+        sync(*a, **k)
+        marks.append(time.perf_counter())
+
+    model.synchronize = timed_sync
+    start = time.perf_counter()
+    cpu = time.process_time()
+    model.fit(train)
+    fit_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    del train
+    test = pd.read_pickle(Path(args.data) / "test.pkl")
+    t = time.perf_counter()
+    rmse = evaluate(model, test)["rmse"]
+    epochs = [b - a for a, b in zip([start] + marks[:-1], marks)]
+    return dict(fit_s=fit_s, cpu_s=cpu_s, epoch_s=epochs, rmse=rmse,
+                eval_s=time.perf_counter() - t, steps_per_epoch=model.steps_per_epoch_,
+                loss=model.history_["loss"], peak_gib=peak_gib())
+
+
+def child_peer(args) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    test = pd.read_pickle(Path(args.data) / "test.pkl")
+    truth = test["rating"].to_numpy(dtype=float)
+    start = time.perf_counter()
+    if args.impl == "bias":
+        from recsys_ae.baselines import BiasBaseline
+        model = BiasBaseline().fit(train)
+        fit_s = time.perf_counter() - start
+        pred = model.predict(test["user"].to_numpy(), test["item"].to_numpy())
+    else:  # Surprise SVD, its defaults (100 factors, 20 epochs, lr 0.005, reg 0.02)
+        from surprise import SVD, Dataset, Reader
+        lo, hi = float(train["rating"].min()), float(train["rating"].max())
+        data = Dataset.load_from_df(train[["user", "item", "rating"]],
+                                    Reader(rating_scale=(lo, hi)))
+        model = SVD(random_state=args.seed).fit(data.build_full_trainset())
+        fit_s = time.perf_counter() - start
+        pred = np.array([model.predict(u, i).est for u, i in
+                         zip(test["user"].to_numpy(), test["item"].to_numpy())])
+    rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+    return dict(fit_s=fit_s, rmse=rmse, peak_gib=peak_gib())
+
+
+def child_paired(args) -> dict:
+    """Landed and new models alive in one process, trained one epoch each in turn
+    (the same batch order), so that both see the same machine load: paired ratios."""
+    import recsys_ae  # noqa: F401
+    import numpy as np
+    import pandas as pd
+    from recsys_ae.autorec import AutoRecConfig
+    import _landed_sparse
+    import recsys_ae.sparse as current
+
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    cfg = AutoRecConfig.preset("notebook", epochs=args.epochs)
+    models = {name: module.SparseAutoRec("user", cfg, seed=args.seed, verbose=0,
+                                         objective=objective_name(module, args.objective)
+                                         ).setup(train)
+              for name, module in (("landed", _landed_sparse), ("new", current))}
+    del train
+    order = np.arange(models["new"].train_matrix_.shape[0])
+    rng = np.random.default_rng(args.seed)
+    rng.shuffle(order)
+
+    def epoch(name):  # what fit does in an epoch, without the bookkeeping
+        m = models[name]
+        if name == "landed":
+            for entries in m._epoch_batches(order):
+                m._step(*entries)
+        else:
+            e = m._epoch_entries(order)
+            bounds, n_rows = e[4], e[5]
+            for lo in range(0, len(n_rows), m.STEPS_PER_CALL):
+                hi = min(lo + m.STEPS_PER_CALL, len(n_rows))
+                a, b = bounds[lo], bounds[hi]
+                m._run_steps(*(x[a:b] for x in e[:4]), bounds[lo:hi + 1], n_rows[lo:hi])
+        m.synchronize()
+        if args.objective == "exact":
+            m.l2_penalty()
+
+    times = {name: [] for name in models}
+    for i in range(args.epochs):
+        for name in (("landed", "new") if i % 2 == 0 else ("new", "landed")):
+            t = time.perf_counter()
+            epoch(name)
+            times[name].append(time.perf_counter() - t)
+        rng.shuffle(order)
+    weights = [m.get_weights() for m in models.values()]
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(*weights))
+    return dict(epoch_s=times, max_weight_diff=diff, peak_gib=peak_gib())
+
+
+def child_steps(args) -> dict:
+    """Seconds per step against ratings per step, landed vs new, one objective."""
+    import recsys_ae  # noqa: F401
+    import numpy as np
+    import pandas as pd
+    from recsys_ae.autorec import AutoRecConfig
+    from recsys_ae.sparse import csr_entries
+    import _landed_sparse
+    import recsys_ae.sparse as current
+
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    cfg = AutoRecConfig.preset("notebook", epochs=1)
+    models = {name: module.SparseAutoRec("user", cfg, seed=args.seed, verbose=0,
+                                         objective=objective_name(module, args.objective)
+                                         ).setup(train, total_steps=10**5)
+              for name, module in (("landed", _landed_sparse), ("new", current))}
+    del train
+    matrix = models["new"].train_matrix_
+    shift = models["new"].mean_
+    rng = np.random.default_rng(args.seed)
+    sizes = [s for s in (64, 128, 256, 512) if s <= matrix.shape[0]]
+    budget = args.step_ratings  # ratings per timed block
+
+    def batches(bs, n):
+        out = []
+        for _ in range(n):
+            rows = rng.choice(matrix.shape[0], bs, replace=False)
+            row_of, cols, values = csr_entries(matrix, rows)
+            x = (values - shift).astype(np.float32)
+            out.append((row_of, cols, x, x, bs))
+        return out
+
+    def run(name, blocks):
+        m = models[name]
+        if name == "landed":
+            for b in blocks:
+                m._step(*b)
+            return
+        cat = [np.concatenate([b[i] for b in blocks]) for i in range(4)]
+        bounds = np.cumsum([0] + [len(b[1]) for b in blocks])
+        m._run_steps(*cat, bounds, [b[4] for b in blocks])
+
+    per = {name: {bs: [] for bs in sizes} for name in models}
+    ratings = {}
+    for name in models:
+        run(name, batches(128, 30))  # warm-up (tracing)
+    for _ in range(args.rounds):
+        for bs in sizes:
+            avg = matrix.nnz / matrix.shape[0] * bs
+            blocks = batches(bs, max(5, int(budget / avg)))
+            ratings[bs] = float(np.mean([len(b[1]) for b in blocks]))
+            for name in models:
+                t = time.perf_counter()
+                run(name, blocks)
+                per[name][bs].append((time.perf_counter() - t) / len(blocks))
+    out = {}
+    for name in models:
+        x = np.array([ratings[bs] for bs in sizes])
+        y = np.array([statistics.median(per[name][bs]) for bs in sizes])
+        slope, fixed = np.polyfit(x, y, 1)
+        out[name] = dict(sizes=sizes, ratings=x.tolist(), step_s=y.tolist(), fixed_s=fixed,
+                         per_rating_s=slope)
+    out["peak_gib"] = peak_gib()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# parent
+# ---------------------------------------------------------------------------------------------
+
+
+def spawn(data: str, kind: str, impl: str, objective: str = "", epochs: int = 0,
+          extra=()) -> dict | None:
+    cmd = [sys.executable, __file__, "--child", kind, "--data", data, "--impl", impl,
+           "--objective", objective or "lazy", "--epochs", str(epochs), *extra]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"  [{kind} {impl} {objective}] failed:\n{proc.stderr[-2000:]}")
+        return None
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = time.perf_counter() - start
+    return result
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["full", "small"], default="full")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of the fast path (default 20 full, 10 small)")
-    parser.add_argument("--seed-epochs", type=int, default=None,
-                        help="epochs of the seed-objective path (default: --epochs)")
-    parser.add_argument("--steps", type=int, default=3,
-                        help="dense steps timed per round (sparse: 100x as many)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating timing rounds")
-    parser.add_argument("--warmup", type=int, default=2, help="warm-up steps per formulation")
-    parser.add_argument("--skip-train", action="store_true", help="only time steps")
+                        help="epochs of the new step, each objective (default 20)")
+    parser.add_argument("--landed-epochs", type=int, default=None,
+                        help="epochs of the landed step, each objective (default: --epochs; "
+                             "0 skips it)")
+    parser.add_argument("--objectives", default="lazy,exact")
+    parser.add_argument("--skip-peers", action="store_true", help="no bias baseline / SVD")
+    parser.add_argument("--skip-steps", action="store_true", help="no step-cost fit")
+    parser.add_argument("--paired-epochs", type=int, default=None,
+                        help="epochs of the paired landed/new run, each objective (default "
+                             "4 full, 6 small; 0 skips it)")
+    parser.add_argument("--rounds", type=int, default=3, help="step-cost rounds")
+    parser.add_argument("--step-ratings", type=int, default=None,
+                        help="ratings per timed step block (default 60,000 full, 6,000 small)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--intra-op-threads", type=int, default=0,
-                        help="TensorFlow intra- and inter-op threads, whole process (0: TF's "
-                             "default, one per core); applies to dense and sparse alike")
+    # internal: a child process
+    parser.add_argument("--child", choices=["train", "peer", "steps", "paired"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--impl", help=argparse.SUPPRESS)
+    parser.add_argument("--objective", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    epochs = args.epochs or (20 if args.scale == "full" else 10)
-    seed_epochs = epochs if args.seed_epochs is None else args.seed_epochs
+    if args.step_ratings is None:
+        args.step_ratings = 60_000 if args.scale == "full" else 6_000
+    if args.child:
+        result = {"train": child_train, "peer": child_peer, "steps": child_steps,
+                  "paired": child_paired}[args.child](args)
+        print(json.dumps(result))
+        return 0
 
-    import keras
+    epochs = args.epochs or 20
+    landed_epochs = epochs if args.landed_epochs is None else args.landed_epochs
+    objectives = args.objectives.split(",")
+    import recsys_ae  # noqa: F401
     import tensorflow as tf
-
-    if args.intra_op_threads:
-        # Why offer this: a sparse step is ~100 tiny ops; with two intra-op threads
-        # each is split and re-joined, which on a busy 2-core machine costs more than
-        # it saves. It must be set before TensorFlow's runtime starts.
-        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.intra_op_threads)
-
-    from recsys_ae.autorec import AutoRec, AutoRecConfig
-    from recsys_ae.baselines import BiasBaseline
+    import keras
     from recsys_ae.experiment import prepare
-    from recsys_ae.sparse import SparseAutoRec, sparse_rmse
-    from recsys_ae.training import MaskedMSE, dense_rows
 
     print(f"# bench_sparse  {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  "
           f"{platform.processor() or platform.machine()}  {os.cpu_count()} CPUs  "
-          f"TF {tf.__version__}  Keras {keras.__version__}  {load()}  "
-          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}  "
-          f"threads intra/inter {tf.config.threading.get_intra_op_parallelism_threads()}/"
-          f"{tf.config.threading.get_inter_op_parallelism_threads()} (0 = TF default)")
-    t0 = time.perf_counter()
+          f"TF {tf.__version__}  Keras {keras.__version__}  {load()}")
+    t = time.perf_counter()
     prepared = prepare("synthetic", size=args.scale, seed=args.seed)
     train, test = prepared.split.train, prepared.split.test
-    n_users, n_items = train["user"].nunique(), train["item"].nunique()
-    print(f"data: synthetic size={args.scale}, seed filter, random 80/20 split, "
-          f"prepared in {time.perf_counter() - t0:.1f} s")
-    print(f"U-AutoRec matrix: {n_users:,} users x {n_items:,} items, {len(train):,} train "
-          f"ratings, {len(test):,} test ratings (seed on real Beauty: 321,366 x 133,211, "
-          f"855,900 / 213,975)")
-    print(f"after data: {mem()}")
+    print(f"data: synthetic size={args.scale}, seed filter, random 80/20 split, prepared in "
+          f"{time.perf_counter() - t:.1f} s: {train['user'].nunique():,} users x "
+          f"{train['item'].nunique():,} items, {len(train):,} train / {len(test):,} test ratings")
+    with tempfile.TemporaryDirectory(prefix="bench_sparse_") as data:
+        train.to_pickle(Path(data) / "train.pkl")
+        test.to_pickle(Path(data) / "test.pkl")
+        del prepared, train, test
+        runs = {}
+        for obj in objectives:
+            for impl, n_ep in (("new", epochs), ("landed", landed_epochs)):
+                if n_ep < 1:
+                    continue
+                print(f"\n## training in a child: {impl}, objective={obj!r}, {n_ep} epochs  "
+                      f"({load()})", flush=True)
+                r = spawn(data, "train", impl, obj, n_ep)
+                if r:
+                    later = r["epoch_s"][1:] or r["epoch_s"]
+                    r["median_s"] = statistics.median(later)
+                    runs[impl, obj] = r
+                    print("  epochs (s): " + " ".join(f"{x:.2f}" for x in r["epoch_s"])
+                          + f"; RMSE {r['rmse']:.4f}; peak {r['peak_gib']:.2f} GiB", flush=True)
+        peers = {}
+        if not args.skip_peers:
+            for impl in ("bias", "svd"):
+                print(f"\n## peer in a child: {impl}  ({load()})", flush=True)
+                r = spawn(data, "peer", impl)
+                if r:
+                    peers[impl] = r
+        steps = {}
+        if not args.skip_steps:
+            for obj in objectives:
+                print(f"\n## step cost in a child: objective={obj!r}  ({load()})", flush=True)
+                r = spawn(data, "steps", "both", obj, 0,
+                          ["--rounds", str(args.rounds), "--step-ratings",
+                           str(args.step_ratings)])
+                if r:
+                    steps[obj] = r
 
-    def config(epochs_):
-        return AutoRecConfig.preset("seed", epochs=max(epochs_, 1))
+        paired = {}
+        n_paired = args.paired_epochs if args.paired_epochs is not None else (
+            4 if args.scale == "full" else 6)
+        for obj in objectives if n_paired > 0 else []:
+            print(f"\n## paired epochs in a child: objective={obj!r}, {n_paired} epochs each, "
+                  f"alternating  ({load()})", flush=True)
+            r = spawn(data, "paired", "both", obj, n_paired)
+            if r:
+                paired[obj] = r
 
-    results = {}
-    if not args.skip_train:
-        bias = BiasBaseline().fit(train)
-        truth = test["rating"].to_numpy()
-        bias_rmse = float(np.sqrt(np.mean((bias.predict(test["user"].to_numpy(),
-                                                         test["item"].to_numpy()) - truth) ** 2)))
-        for objective, n_ep in (("fast", epochs), ("seed", seed_epochs)):
-            if n_ep < 1:
-                continue
-            print(f"\n## training: sparse path, objective={objective!r}, {n_ep} epochs")
-            model = SparseAutoRec("user", config(n_ep), seed=args.seed, verbose=2,
-                                  objective=objective)
-            start = time.perf_counter()
-            model.fit(train)
-            fit_s = time.perf_counter() - start
-            start = time.perf_counter()
-            rmse = sparse_rmse(model, test)
-            rmse_s = time.perf_counter() - start
-            results[objective] = dict(epochs=n_ep, fit_s=fit_s, epoch_s=fit_s / n_ep, rmse=rmse,
-                                      rmse_s=rmse_s, n_cold=model.n_cold_)
-            print(f"{objective}: {fit_s:.1f} s for {n_ep} epochs ({fit_s / n_ep:.2f} s/epoch, "
-                  f"measured); test RMSE {rmse:.4f} over {len(test):,} ratings "
-                  f"({model.n_cold_:,} cold-start) in {rmse_s:.2f} s")
-            print(f"after {objective} training: {mem()}; {load()}")
-            del model
-
-    # ---- step timing, alternating -------------------------------------------------------
-    print("\n## step timing (alternating, medians)")
-    rng = np.random.default_rng(args.seed)
-    cfg = config(1)
-    sparse = {obj: SparseAutoRec("user", cfg, seed=args.seed, objective=obj, verbose=0)
-              .setup(train, total_steps=10**5) for obj in ("fast", "seed")}
-    matrix = sparse["fast"].train_matrix_
-    n_rows, bs = matrix.shape[0], cfg.batch_size
-    steps_per_epoch = math.ceil(n_rows / bs)
-    mem_sparse = mem()
-    dense_builder = AutoRec("user", cfg, seed=args.seed)
-    keras.utils.set_random_seed(args.seed)
-    dense = dense_builder.build(matrix.shape[1])
-    dense.compile(optimizer=dense_builder._optimizer(), loss=MaskedMSE())
-    shift = sparse["fast"].mean_
-
-    def batch_rows():
-        return rng.choice(n_rows, bs, replace=False)
-
-    def dense_step():
-        rows = batch_rows()
-        x = dense_rows(matrix, rows, shift=shift, fill=0.0)
-        y = dense_rows(matrix, rows, shift=shift, fill=np.nan)
-        dense.train_on_batch(x, y)
-
-    def sparse_block(obj, n):
-        for _ in range(n):
-            sparse[obj].train_step(batch_rows())
-
-    sparse_n = 100 * args.steps
-    for _ in range(args.warmup):
-        dense_step()
-    for obj in sparse:
-        sparse_block(obj, max(args.warmup, 20))
-    times = {"dense": [], "fast": [], "seed": []}
-    for _ in range(args.rounds):
-        for _ in range(args.steps):
-            start = time.perf_counter()
-            dense_step()
-            times["dense"].append(time.perf_counter() - start)
-        for obj in ("fast", "seed"):
-            start = time.perf_counter()
-            sparse_block(obj, sparse_n)
-            times[obj].append((time.perf_counter() - start) / sparse_n)
-    mem_dense = mem()
-    med = {k: statistics.median(v) for k, v in times.items()}
-
-    print(f"\nsteps per epoch: {steps_per_epoch:,} (batch {bs}); dense: {len(times['dense'])} "
-          f"single steps timed; sparse: {args.rounds} blocks of {sparse_n} steps")
-    print(f"memory after building both sparse models: {mem_sparse}")
-    print(f"memory after the dense steps:             {mem_dense}")
-    print(f"at the end: {load()}")
-    header = f"{'formulation':<28}{'s/step':>10}{'s/epoch':>12}  {'epoch is':<24}{'vs dense':>9}"
-    print("\n" + header + "\n" + "-" * len(header))
-    rows = [("dense seed (Keras)", "dense", med["dense"] * steps_per_epoch, "extrapolated")]
-    for obj in ("fast", "seed"):
-        if obj in results:
-            rows.append((f"sparse, objective={obj}", obj, results[obj]["epoch_s"],
-                         f"measured ({results[obj]['epochs']} ep)"))
-        else:
-            rows.append((f"sparse, objective={obj}", obj, med[obj] * steps_per_epoch,
-                         "extrapolated"))
-    for label, key, epoch_s, how in rows:
-        ratio = med["dense"] / med[key]
-        print(f"{label:<28}{med[key]:>10.4f}{epoch_s:>12.1f}  {how:<24}{ratio:>8.0f}x")
-    if results:
-        print(f"\n{'test RMSE':<34}{'RMSE':>8}{'epochs':>8}{'train s':>9}{'eval s':>8}")
-        print(f"{'bias baseline (mu + b_u + b_i)':<34}{bias_rmse:>8.4f}")
-        for obj, r in results.items():
-            print(f"{'sparse U-AutoRec, ' + obj:<34}{r['rmse']:>8.4f}{r['epochs']:>8}"
-                  f"{r['fit_s']:>9.1f}{r['rmse_s']:>8.2f}")
+    print(f"\n# results  ({load()})")
+    head = (f"{'run':<30}{'epochs':>7}{'1st ep s':>9}{'s/epoch':>9}{'x faster':>9}"
+            f"{'fit s':>8}{'RMSE':>8}{'peak GiB':>9}")
+    print(head + "\n" + "-" * len(head))
+    for (impl, obj), r in runs.items():
+        ref = runs.get(("landed", obj))
+        ratio = f"{ref['median_s'] / r['median_s']:.2f}" if ref else "-"
+        print(f"{'sparse ' + impl + ', ' + obj:<30}{len(r['epoch_s']):>7}{r['epoch_s'][0]:>9.2f}"
+              f"{r['median_s']:>9.2f}{ratio:>9}{r['fit_s']:>8.1f}{r['rmse']:>8.4f}"
+              f"{r['peak_gib']:>9.2f}")
+    names = {"bias": "bias baseline (mu+b_u+b_i)", "svd": "Surprise SVD (20 epochs)"}
+    for impl, r in peers.items():
+        print(f"{names[impl]:<30}{'':>7}{'':>9}{'':>9}{'':>9}{r['fit_s']:>8.1f}{r['rmse']:>8.4f}"
+              f"{r['peak_gib']:>9.2f}")
+    for obj in objectives:
+        if ("new", obj) in runs and ("landed", obj) in runs:
+            a, b = runs["landed", obj], runs["new", obj]
+            n = min(len(a["epoch_s"]), len(b["epoch_s"]))
+            print(f"{obj}: after {n} epochs each the epoch losses are landed "
+                  f"{a['loss'][n - 1]:.6f}, new {b['loss'][n - 1]:.6f}")
+    if paired:
+        print("\npaired epochs (landed and new alive in one process, one epoch each in turn, "
+              "same batch order; an epoch = steps + synchronize + L2 penalty)")
+        for obj, r in paired.items():
+            a, b = r["epoch_s"]["landed"], r["epoch_s"]["new"]
+            ratios = [x / y for x, y in zip(a[1:], b[1:])]
+            print(f"  {obj:<5} landed s: " + " ".join(f"{x:.2f}" for x in a)
+                  + " | new s: " + " ".join(f"{x:.2f}" for x in b))
+            print(f"  {obj:<5} ratio per later epoch: " + " ".join(f"{x:.2f}" for x in ratios)
+                  + f"; median {statistics.median(ratios):.2f}x; max |weight difference| "
+                  f"{r['max_weight_diff']:.2e}; peak {r['peak_gib']:.2f} GiB (two models)")
+    if steps:
+        print("\nstep cost (medians), fitted as fixed + per_rating * ratings")
+        for obj, r in steps.items():
+            for impl in ("landed", "new"):
+                s = r[impl]
+                pts = ", ".join(f"b{bs}: {n:.0f} ratings {t * 1e3:.2f} ms"
+                                for bs, n, t in zip(s["sizes"], s["ratings"], s["step_s"]))
+                print(f"  {obj:<5} {impl:<7} fixed {s['fixed_s'] * 1e3:6.3f} ms + "
+                      f"{s['per_rating_s'] * 1e6:6.2f} us/rating   ({pts})")
+            print(f"  {obj:<5} per-rating ratio landed/new: "
+                  f"{r['landed']['per_rating_s'] / r['new']['per_rating_s']:.2f}")
     return 0
 
 

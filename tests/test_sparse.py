@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from recsys_ae.autorec import AutoRec, AutoRecConfig
 from recsys_ae.preprocess import IdIndex
-from recsys_ae.sparse import (SparseAutoRec, csr_entries, observed_loss, recommend_top_n,
-                              sparse_rmse)
+from recsys_ae.metrics import evaluate
+from recsys_ae.sparse import SparseAutoRec, csr_entries, observed_loss
 from recsys_ae.training import MaskedMSE, dense_rows, masked_mse
 
 
@@ -103,7 +103,7 @@ def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, 
     # float32: Keras cannot add a float64 model's L2 losses.
     cfg = config(optimizer=optimizer, momentum=momentum, dtype="float32",
                  learning_rate=0.01 if optimizer == "adam" else 0.05, lr_schedule=schedule)
-    sparse = SparseAutoRec("user", cfg, seed=2, verbose=0, objective="seed").fit(ratings)
+    sparse = SparseAutoRec("user", cfg, seed=2, verbose=0, objective="exact").fit(ratings)
     builder = AutoRec("user", cfg, seed=2)
     dense = builder.build(sparse.train_matrix_.shape[1])
     dense.compile(optimizer=builder._optimizer(cfg.epochs * sparse.steps_per_epoch_),
@@ -125,7 +125,7 @@ def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, 
 def test_exact_sgd_objective_refuses_a_learning_rate_schedule(ratings):
     cfg = config(optimizer="sgd", momentum=0.9, lr_schedule="cosine")
     with pytest.raises(ValueError, match="constant learning rate"):
-        SparseAutoRec("user", cfg, seed=0, verbose=0, objective="seed").fit(ratings)
+        SparseAutoRec("user", cfg, seed=0, verbose=0, objective="exact").fit(ratings)
 
 
 def test_one_step_from_given_weights_is_identical(ratings):
@@ -133,7 +133,7 @@ def test_one_step_from_given_weights_is_identical(ratings):
     start = SparseAutoRec("user", cfg, seed=5).setup(ratings).get_weights()
     start = [w + 0.01 for w in start]
     dense = AutoRec("user", cfg, seed=0, verbose=0).fit(ratings, initial_weights=start)
-    for objective in ("seed", "fast"):  # one batch touches every column: both the same
+    for objective in ("exact", "lazy"):  # one batch touches every column: both the same
         sparse = SparseAutoRec("user", cfg, seed=0, verbose=0, objective=objective)
         sparse.fit(ratings, initial_weights=start)
         for a, b in zip(sparse.get_weights(), dense.model_.get_weights()):
@@ -154,12 +154,12 @@ def test_predictions_follow_autorecs_rule(ratings, kind):
     got = model.predict(users, items)
     want = reference.predict(users, items)
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    assert model.n_cold_ == reference.n_cold_ == 2
-    assert got[2] == model.mean_
+    assert model.cold_pairs(users, items).sum() == reference.cold_pairs(users, items).sum() == 2
+    assert got[2] == pytest.approx(reference.predict(["nobody"], ["i03"])[0], rel=1e-12)
     np.testing.assert_allclose(model.reconstruct([0, 4]), reference.reconstruct([0, 4]),
                                rtol=1e-12)
     test = frame(list(zip(users, items, [3.0, 4.0, 5.0, 1.0, 2.0])))
-    assert sparse_rmse(model, test) == pytest.approx(
+    assert evaluate(model, test)["rmse"] == pytest.approx(
         math.sqrt(np.mean((want - test["rating"].to_numpy()) ** 2)), rel=1e-12)
 
 
@@ -176,7 +176,7 @@ def test_batch_counts_history_and_validation(ratings):
 
 def test_empty_rows_stay_nan_free(ratings):
     index = IdIndex(list(ratings["user"].unique()) + ["lonely"], ratings["item"].unique())
-    for objective in ("fast", "seed"):
+    for objective in ("lazy", "exact"):
         model = SparseAutoRec("user", config(), seed=0, verbose=0, objective=objective)
         model.fit(ratings, index=index)
         assert all(np.all(np.isfinite(w)) for w in model.get_weights())
@@ -194,18 +194,17 @@ def test_same_seed_same_model_other_seed_other_model(ratings):
 
 def test_fast_objective_with_adam_learns(ratings):
     cfg = config(optimizer="adam", learning_rate=0.01, epochs=20, dtype="float32")
-    model = SparseAutoRec("user", cfg, seed=0, verbose=0, objective="fast").fit(ratings)
+    model = SparseAutoRec("user", cfg, seed=0, verbose=0, objective="lazy").fit(ratings)
     assert model.history_["rmse"][-1] < model.history_["rmse"][0]
 
 
 @pytest.mark.parametrize("kind", ["user", "item"])
 def test_top_n_matches_full_reconstruction_and_skips_training_items(ratings, kind):
     model = SparseAutoRec(kind, config(epochs=2), seed=0, verbose=0).fit(ratings)
-    users = ["u02", "u07", "ghost", "u11"]
-    top = recommend_top_n(model, users, k=3, batch_rows=2, chunk_columns=4)
-    assert top.attrs["n_unknown"] == 1
+    model.SCORE_BLOCK_BYTES = 64  # a few rows at a time: the chunked path
+    assert not model.recommend("ghost", 3).attrs["known_user"]
     for user in ("u02", "u07", "u11"):
-        got = top[top["user"] == user]
+        got = model.recommend(user, 3)
         u = model.index_.user_rows([user])[0]
         if kind == "user":
             scores = model.reconstruct([u])[0]
@@ -218,3 +217,30 @@ def test_top_n_matches_full_reconstruction_and_skips_training_items(ratings, kin
         assert list(got["rank"]) == [1, 2, 3]
         assert list(got["item"]) == [i for _, i in best]
         np.testing.assert_allclose(got["score"], [s for s, _ in best], rtol=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["lazy", "exact"])
+def test_many_steps_per_call_equal_one_step_per_call(ratings, objective, monkeypatch):
+    # fit runs STEPS_PER_CALL steps inside one compiled loop; one step per call must give
+    # the same weights and history (the same arithmetic, in the same order)
+    cfg = config(dropout=0.5, dtype="float32", epochs=2)
+    fits = []
+    for per_call in (1000, 1, 3):
+        monkeypatch.setattr(SparseAutoRec, "STEPS_PER_CALL", per_call)
+        fits.append(SparseAutoRec("user", cfg, seed=1, verbose=0, objective=objective)
+                    .fit(ratings))
+    for other in fits[1:]:
+        for a, b in zip(fits[0].get_weights(), other.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        assert other.steps_ == fits[0].steps_
+        np.testing.assert_allclose(other.history_["loss"], fits[0].history_["loss"], rtol=1e-6)
+
+
+def test_l2_penalty_kept_by_synchronize_equals_the_whole_kernel_sum(ratings):
+    cfg = config(dtype="float64")
+    model = SparseAutoRec("user", cfg, seed=0, verbose=0, objective="exact").fit(ratings)
+    kept = model.l2_penalty()
+    W, _, V, _ = model.get_weights()
+    assert kept == pytest.approx(cfg.l2 * ((W ** 2).sum() + (V ** 2).sum()), rel=1e-12)
+    model._squares = None  # recomputed from the variables
+    assert model.l2_penalty() == pytest.approx(kept, rel=1e-12)
