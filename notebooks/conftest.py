@@ -35,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # chapter again (``_build/executed/``).
 # ---------------------------------------------------------------------------------------------
 
+import ast  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 
@@ -111,9 +112,21 @@ def pytest_sessionfinish(session, exitstatus):
         nbformat.write(nb, target)
 
 
+def _literal(text):
+    """A glued ``text/plain`` back to a Python value: ``"0.95"`` -> 0.95, ``"'beats'"`` ->
+    ``'beats'``; anything else stays text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        return text
+
+
 @pytest.fixture(scope="session")
 def glued():
-    """``glued(stem)``: the values notebook ``stem`` glued (their text), by glue name.
+    """``glued(stem)``: the values notebook ``stem`` glued, by glue name.
+
+    A value is the Python literal its text stands for (a number, a string, a tuple...),
+    or the text itself when it is not a literal (e.g. a figure's repr).
 
     Reads the outputs nbval collected; a notebook that did not run in this session is
     executed once here (with the same settings) so the test can still run on its own.
@@ -140,7 +153,7 @@ def glued():
                 data = out.get("data", {})
                 key = meta.get("mime_prefix", "") + "text/plain"
                 if key in data:
-                    values[meta["name"]] = data[key]
+                    values[meta["name"]] = _literal(data[key])
         cache[stem] = values
         return values
     return get
