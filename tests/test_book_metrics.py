@@ -43,27 +43,5 @@ def test_chapter3_exact_numbers(settings, split):
     assert net.count_params() == 2_312_350
 
 
-@pytest.mark.slow
-def test_chapter3_training_metrics(settings, split):
-    fit_part, val_part = preprocess.validation_split(split.train, validation_size=0.1,
-                                                     seed=settings.seed)
-    assert (len(fit_part), len(val_part)) == (72_000, 8_000)
-    i_config = settings.config("i-autorec")
-    centring = studies.centring_study(fit_part, val_part, config=i_config, kind="item",
-                                      seed=settings.seed)
-    # 25 epochs (ci): measured 0.929 centred, 0.916 raw (2026-11-29)
-    assert centring.loc[True, "final_val_rmse"] == pytest.approx(0.929, abs=NET)
-    assert centring.loc[False, "final_val_rmse"] == pytest.approx(0.916, abs=NET)
-
-    u_curves = studies.learning_curves(
-        settings.make_model("u-autorec").fit(fit_part, val_part))
-    assert u_curves["val_rmse"].iloc[-1] == pytest.approx(1.080, abs=NET)
-    assert u_curves["train_rmse"].iloc[-1] == pytest.approx(1.092, abs=NET)
-    nd_curves = studies.learning_curves(
-        settings.make_model("u-autorec", dropout=0.0).fit(fit_part, val_part))
-    assert nd_curves["val_rmse"].iloc[-1] == pytest.approx(1.073, abs=NET)
-    assert nd_curves["train_rmse"].iloc[-1] < u_curves["train_rmse"].iloc[-1]
-
-
 # Chapter 5 (evaluation, formerly chapter 4) is not recomputed here: its numbers are the ones
 # nbval collected when it ran the notebook, asserted in notebooks/test_ch05_values.py.
