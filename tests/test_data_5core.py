@@ -3,8 +3,6 @@
 import gzip
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from recsys_ae import data

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from recsys_ae.metrics import ACTIVITY_BINS, evaluate, rmse, rmse_by_activity
+from recsys_ae.metrics import ACTIVITY_BINS, evaluate, rmse
 from recsys_ae.preprocess import IdIndex
 from recsys_ae.registry import make_model
 
@@ -614,10 +614,17 @@ def fallback_comparison(model, test: pd.DataFrame) -> dict:
 LOSS_STUDY_REFERENCE_N = 80_000
 
 #: The I-AutoRec variants :func:`loss_study` can train, by label: (preset, overrides).
+#: ``"scale"`` is :data:`recsys_ae.tuning.AUTO_BASE`, the starting point of the automatic
+#: search: ratings mapped onto the width of a 1-5 scale (``scale_ratings``), the paper's
+#: ``lam`` (converted to ``l2 = lam / (2N)`` for each dataset's ``N``), input dropout 0.5, a
+#: cosine schedule; early stopping off, the settings' epochs. Those fields exist on the dense
+#: backend only, so these variants train dense (never at Beauty scale).
 LOSS_STUDY_VARIANTS = {
     "I-AutoRec (paper)": ("paper", {}),
     "I-AutoRec (paper, L2 for this N)": ("paper", {"l2": "matched"}),
     "I-AutoRec (tuned)": ("tuned", {}),
+    "I-AutoRec (scaled, raw input)": ("scale", {"input": "raw"}),
+    "I-AutoRec (scaled, residual input)": ("scale", {"input": "residual"}),
 }
 
 
@@ -628,9 +635,10 @@ def loss_study(settings, train: pd.DataFrame, test: pd.DataFrame,
     Fits the global mean and the bias baseline (when ``baselines``) and the I-AutoRec
     ``variants`` (labels of :data:`LOSS_STUDY_VARIANTS`: the ``paper`` preset; the same with
     ``l2`` rescaled to ``l2 * 80,000 / N``, the penalty it has on MovieLens 100K's ``u1.base``;
-    the ``tuned`` preset), each with the settings' epochs for ``"i-autorec"`` and the backend
-    :func:`recsys_ae.registry.resolve_backend` picks for ``train``. Call it once per group of
-    variants to keep each call (a notebook cell) short.
+    the ``tuned`` preset; the automatic search's starting configuration with the rating scale
+    handled, raw or residual input), each with the settings' epochs for ``"i-autorec"`` and
+    the backend :func:`recsys_ae.registry.resolve_backend` picks for ``train``. Call it once
+    per group of variants to keep each call (a notebook cell) short.
 
     Returns
     -------
@@ -659,9 +667,20 @@ def loss_study(settings, train: pd.DataFrame, test: pd.DataFrame,
     for label in variants:
         preset, extra = LOSS_STUDY_VARIANTS[label]
         kwargs = {k: (matched if v == "matched" else v) for k, v in extra.items()}
-        models[label] = registry.make_model("i-autorec", preset, seed=settings.seed,
-                                            epochs=epochs, backend=backend, verbose=0,
-                                            **kwargs).fit(train)
+        if preset == "scale":
+            if _beauty_scale(train):
+                raise ValueError(f"{label} trains on the dense backend only; this training "
+                                 "set is Beauty-sized")
+            from recsys_ae import tuning
+
+            config = dataclasses.replace(tuning.AUTO_BASE, early_stopping_patience=None,
+                                         epochs=epochs or tuning.AUTO_BASE.epochs, **kwargs)
+            model = registry.make_model("i-autorec", config=config, seed=settings.seed,
+                                        backend="dense", verbose=0)
+        else:
+            model = registry.make_model("i-autorec", preset, seed=settings.seed,
+                                        epochs=epochs, backend=backend, verbose=0, **kwargs)
+        models[label] = model.fit(train)
     table = model_comparison(test, models)
     table["rmse_gm_fallback"] = [fallback_comparison(m, test)["global_mean"]
                                  for m in models.values()]
@@ -766,7 +785,7 @@ def model_comparison(test: pd.DataFrame, models: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-#: The models chapter 4 compares, by registry name, in the order of its tables.
+#: The models chapter 5 (evaluation) compares, by registry name, in the order of its tables.
 CHAPTER_MODELS = ("global-mean", "bias", "u-autorec", "i-autorec")
 
 
@@ -775,7 +794,8 @@ CHAPTER_MODELS = ("global-mean", "bias", "u-autorec", "i-autorec")
 #: limit. On the full-size stand-in (402,812 x 182,275 after the one-pass filter) the project's
 #: 2-core VM took 11-25 s per sparse epoch (benchmarks/README.md, 2026-11-29); measured again on
 #: 2026-12-05 at a load average of 12: about 95 s of set-up plus about 20 s per epoch
-#: (I-AutoRec, paper preset: 116 s for 1 epoch, 155 s for 3).
+#: (I-AutoRec, paper preset: 116 s for 1 epoch, 155 s for 3; U-AutoRec, notebook preset: 110 s
+#: and 164 s).
 SPARSE_BOOK_EPOCHS = 10
 
 

@@ -1,7 +1,7 @@
 """The book's rendering of the results table, and the numbers it quotes without computing them.
 
 :func:`recsys_ae.results.results_table` (the library, also ``python -m recsys_ae results``)
-produces one long table; chapter 4 shows it through the summaries here:
+produces one long table; chapter 5 (evaluation) shows it through the summaries here:
 
 =========================  ===============================================================
 name                       what
