@@ -122,10 +122,12 @@ class Profile:
         Ratings used to time the seed's row-by-row matrix build (chapter 2).
     synthetic_model_size : str
         ``"small"`` or ``"full"``: size of the stand-in on which the book *trains* models.
-        ``"small"`` in both profiles: the book's dense Keras path densifies each batch of rows,
-        and on a Beauty-sized stand-in one epoch of U-AutoRec takes hours on a CPU (chapter 3,
-        "Why the seed never finished an epoch"); the sparse path, which would make full size
-        practical, is shown but not used for the book's model tables.
+        ``"small"`` in both profiles, so that the sections that train several models on the
+        stand-in take seconds. Where a chapter trains on a Beauty-sized matrix (its own dataset
+        under the defaults, or the full-size stand-in), it uses the sparse backend
+        (:func:`recsys_ae.registry.resolve_backend`; chapter 5 through
+        :func:`recsys_ae.chapters.studies.book_models`): the dense one needs hours per epoch
+        there (chapter 4, "Why the seed never finished an epoch").
     lesson_dataset : str
         Where chapter 3 ("The autoencoder") trains its lessons (learning curves, dropout,
         centring, I- against U-AutoRec): ``"ml-100k"`` in both profiles. Those lessons need
