@@ -401,7 +401,7 @@ def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400,
 
 
 # ============================================================================================
-# --- Training cost figures (chapter 3: the dense and the sparse AutoRec step) ---
+# --- Training cost figures (the full-scale chapter: the dense and the sparse AutoRec step) ---
 # ============================================================================================
 
 __all__ += ["step_times"]

@@ -304,7 +304,7 @@ def results_table(quick: bool = False, *, data_dir=None,
         on two CPU cores).
     sections : sequence of str
         Which of :data:`SECTIONS` to compute (default all, as the command
-        line does); the book's chapter 4 leaves out ``activity``, which it
+        line does); the book's evaluation chapter leaves out ``activity``, which it
         shows with its own models.
 
     Returns
