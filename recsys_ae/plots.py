@@ -473,7 +473,7 @@ def training_curves(curves: Mapping[str, pd.DataFrame], title: str = "Learning c
     Parameters
     ----------
     curves : mapping of str to pandas.DataFrame
-        Legend label → the table of :func:`recsys_ae.studies.learning_curves`: indexed by
+        Legend label → the table of :func:`recsys_ae.chapters.studies.learning_curves`: indexed by
         epoch (1, 2, ...), columns ``train_rmse`` and optionally ``val_rmse`` (stars).
     title : str
         Figure title.
@@ -517,7 +517,7 @@ def model_comparison_bars(table: pd.DataFrame, title: str = "Test error by model
     Parameters
     ----------
     table : pandas.DataFrame
-        The table of :func:`recsys_ae.studies.model_comparison`: indexed by model name,
+        The table of :func:`recsys_ae.chapters.studies.model_comparison`: indexed by model name,
         columns ``rmse`` and ``mae`` (stars).
     title : str
 
@@ -550,7 +550,7 @@ def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity"
     Parameters
     ----------
     table : pandas.DataFrame
-        The table of :func:`recsys_ae.studies.activity_comparison`: indexed by bucket label
+        The table of :func:`recsys_ae.chapters.studies.activity_comparison`: indexed by bucket label
         (``"0"``, ``"1"``, ``"2"``, ``"3-5"``, ``"6-20"``, ``">20"``), columns ``n_ratings``,
         ``n_users`` and one RMSE column (stars) per model.
     title : str
@@ -587,7 +587,7 @@ def permutation_agreement(pred_original, pred_permuted, max_abs_diff: float | No
     ----------
     pred_original, pred_permuted : array-like of float, shape (n,)
         Predicted ratings for the same test pairs (stars), e.g. from
-        :func:`recsys_ae.studies.permutation_experiment`.
+        :func:`recsys_ae.chapters.studies.permutation_experiment`.
     max_abs_diff : float, optional
         Shown in the title; computed when omitted.
     title : str
@@ -633,7 +633,7 @@ def topn_comparison(table: pd.DataFrame, k: int = 10,
     ----------
     table : pandas.DataFrame
         Indexed by model name, with columns ``recall@k``, ``ndcg@k``, ``coverage@k`` and
-        ``pop_share@k`` (shares in [0, 1]), as :func:`recsys_ae.results.topn_summary`
+        ``pop_share@k`` (shares in [0, 1]), as :func:`recsys_ae.chapters.tables.topn_summary`
         returns.
     k : int
         The cut-off named in the columns.
