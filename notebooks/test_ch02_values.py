@@ -5,7 +5,6 @@ Sizes are exact (MovieLens 100K, pinned by conftest.py; Beauty's shape as quoted
 machine and its load.
 """
 
-import ast
 import re
 
 import pytest
@@ -13,16 +12,9 @@ import pytest
 from recsys_ae import plots, preprocess, results
 
 
-def _value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 @pytest.fixture(scope="module")
 def ch2(glued):
-    return {k: _value(v) for k, v in glued("02_sparse_encoding").items()}
+    return glued("02_sparse_encoding")
 
 
 def test_beauty_sizes_from_the_quoted_shapes(ch2):

@@ -9,8 +9,6 @@ for machine-to-machine differences and narrow enough that a package regression (
 a wrong split, a fallback that drifts) falls outside it.
 """
 
-import ast
-
 import pytest
 
 from recsys_ae.chapters import tables
@@ -21,17 +19,9 @@ EXACT = 1e-4
 NET = 0.05
 
 
-def _value(text: str):
-    """A glued text/plain back to a Python value ("'beats'" -> 'beats')."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 @pytest.fixture(scope="module")
 def ch5(glued):
-    return {k: _value(v) for k, v in glued("05_evaluation").items()}
+    return glued("05_evaluation")
 
 
 def test_four_models_on_u1(ch5):
