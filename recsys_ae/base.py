@@ -254,7 +254,8 @@ class Recommender:
         self._check_fitted()
         k = _check_k(k)
         if not isinstance(user, str):
-            raise TypeError(f"user must be a str ID, got {type(user).__name__} {user!r}")
+            raise TypeError(f"user must be a str ID, got {type(user).__name__} {user!r}; "
+                            f"IDs are read as text: recommend({str(user)!r})")
         row = int(self.index_.user_rows([user])[0])
         if row >= 0:
             cols, scores = self.top_k([row], k, exclude_seen=exclude_seen)

@@ -167,12 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         "tune", allow_abbrev=False,
         help="choose AutoRec's configuration on validation ratings (never reads a test part)",
         description="With --dataset or --ratings: the automatic search "
-                    "(recsys_ae.tuning.auto_search) on a 10%% validation part of the "
+                    "(recsys_ae.tuning.auto_search) on a 10% validation part of the "
                     "training ratings of that data (its test part is never read), one line "
                     "per configuration, then the table; --config-out FILE keeps the chosen "
                     "configuration for 'train --config FILE'. Without them: the grid behind "
                     "the 'tuned' presets (recsys_ae.tuning.TUNING_GRID) on MovieLens 100K "
-                    "u1.base minus a 10%% validation split (u1.test never read).")
+                    "u1.base minus a 10% validation split (u1.test never read).")
     tune.add_argument("--model", default="i-autorec", choices=("i-autorec", "u-autorec"),
                       help="which model (default: %(default)s)")
     tune.add_argument("--dataset", default=None, choices=sorted(DATASETS), metavar="NAME",
@@ -404,7 +404,8 @@ def format_table(result: dict) -> str:
         f"{result['n_items']:,} items (duplicates merged: {result['duplicates_merged']:,}; "
         f"removed by filter: {result['filter_removed']:,})",
         f"split     {result['split']}: train {result['n_train']:,}, test {result['n_test']:,} "
-        f"(cold-start test ratings: {result['n_test_cold']:,}, predicted with the global mean)",
+        f"(cold-start test ratings: {result['n_test_cold']:,}, given the model's fallback: "
+        "mean + known user or item bias)",
         "",
         f"{'model':<36}{'test RMSE':>10}{'test MAE':>10}",
         f"{_model_label(result):<36}{result['test_rmse']:>10.4f}{result['test_mae']:>10.4f}",
@@ -412,7 +413,7 @@ def format_table(result: dict) -> str:
     for key, label in (("biased_mf", "biased MF (default)"), ("bias", "user + item bias"),
                        ("global_mean", "global mean")):
         b = result["baselines"].get(key)
-        if b is not None:
+        if b is not None and label.split(" (")[0] != result["model"]:  # not the model again
             lines.append(f"{label:<36}{b['rmse']:>10.4f}{b['mae']:>10.4f}")
     search = result.get("search")
     if search:

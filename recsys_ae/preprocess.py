@@ -622,7 +622,9 @@ def _str_index(values, what: str) -> pd.Index:
     if len(index) and (index.hasnans or pd.api.types.infer_dtype(index, skipna=False) != "string"):
         raise ValueError(
             f"{what} must be str ids with no missing values, got dtype {index.dtype}; "
-            f"run validate_ratings first"
+            "read the file with recsys_ae.data.load_ratings, or convert a frame with "
+            "df.astype({'user': str, 'item': str}) (recsys_ae.preprocess.validate_ratings "
+            "checks a frame)"
         )
     if not index.is_unique:
         dupes = index[index.duplicated()].unique()[:5].tolist()
