@@ -288,6 +288,29 @@ DATASETS: dict[str, DatasetSpec] = {
                   "reviews and fine-grained aspects. EMNLP 2019."),
         licence="No formal licence; released by the McAuley lab for research use. Cite it.",
     ),
+    "filmtrust": DatasetSpec(
+        folder="filmtrust/rating",
+        file="ratings_0.txt",
+        # LibRec's copy, pinned to a commit; the ratings are the four files read together
+        url=("https://raw.githubusercontent.com/guoguibing/librec/"
+             "296082c072ce7d973ebfccde793e59062d8a3add/data/filmtrust/rating/"),
+        files={
+            "ratings_0.txt": "cafa37f1b848a03fc7386c66474679c6e5d96eaf718e4818039201843ffa0b6b",
+            "ratings_1.txt": "61a1d503f60933a190b61a87390617bbdbabd93acc0710b22cece560febca914",
+            "ratings_2.txt": "970d371db2c51a079469bafe034f3fda145b509ff6f9021b596c3bfabffb80de",
+            "ratings_3.txt": "86e31a869eef1f8667217447f867436efc3bf32c05ff396902427dd5be01d3bd",
+        },
+        counts={"n_ratings": 35_497, "n_users": 1_508, "n_items": 2_071},
+        rating_scale=(0.5, 4.0, 0.5),
+        description=(
+            "FilmTrust (crawled 2011; LibRec's distribution): 35,497 ratings 0.5-4.0 by 1,508 "
+            "users on 2,071 films, in four space-separated files ratings_0.txt-ratings_3.txt "
+            "(user item rating, no header, mixed CRLF/LF line endings) read as one."
+        ),
+        citation=("G. Guo, J. Zhang, N. Yorke-Smith. A Novel Bayesian Similarity Measure for "
+                  "Recommender Systems. IJCAI 2013."),
+        licence="No explicit licence; the authors ask to cite the IJCAI 2013 paper.",
+    ),
     "synthetic": DatasetSpec(
         folder="synthetic",
         file=None,
@@ -1077,6 +1100,8 @@ def _missing_message(name: str, spec: DatasetSpec, filename: str, folder: Path) 
         how = f"{name!r} has no download URL (local-only data): copy {filename} yourself"
     elif spec.archive_dir:
         how = f"Download {spec.url}, unzip it and take {spec.archive_dir}/{filename}"
+    elif spec.url.endswith("/"):
+        how = f"Download {', '.join(spec.url + f for f in spec.files)}"
     else:
         how = f"Download {spec.url}"
     return (
@@ -1097,6 +1122,11 @@ def _download(name: str, spec: DatasetSpec, filename: str, folder: Path) -> None
     created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if spec.url.endswith("/"):  # a folder of files, each fetched and verified
+            for fname, sha in spec.files.items():
+                pooch.retrieve(spec.url + fname, known_hash=sha, fname=fname, path=folder,
+                               progressbar=progressbar)
+            return
         if spec.archive_dir is None:
             pooch.retrieve(
                 spec.url,
@@ -1203,6 +1233,29 @@ def _load_review_json(path: Path, rating_scale) -> pd.DataFrame:
         f"kept: {int(exact):,} identical copies (same user, item, rating and time) dropped; of "
         f"{conflicting:,} records of pairs rated differently only the latest review kept"]
     df.attrs["n_duplicates_dropped"] = int(dropped)
+    _log.info(df.attrs["notes"][0])
+    return df
+
+
+def _load_parts(name, spec, first_path, folder, download, kwargs) -> pd.DataFrame:
+    """A dataset stored as several files of one format (FilmTrust's four parts), each read
+    and checked by :func:`load_ratings`, concatenated in the order of ``spec.files``.
+    A (user, item) pair rated in two parts is an error naming both files."""
+    paths = [first_path] + [_fetch(name, f, folder, download) for f in spec.files
+                            if f != spec.file]
+    parts = [load_ratings(p, rating_scale=spec.rating_scale, **kwargs) for p in paths]
+    df = pd.concat(parts, ignore_index=True)
+    df.attrs = dict(parts[0].attrs)
+    df.attrs["notes"] = [note for part in parts for note in part.attrs.get("notes", [])]
+    df.attrs["notes"].append(f"{name}: {len(paths)} files read as one: "
+                             + ", ".join(f"{p.name} ({len(part):,})"
+                                         for p, part in zip(paths, parts)))
+    _log.info(df.attrs["notes"][-1])
+    repeated = int(df.duplicated(["user", "item"], keep=False).sum())
+    if repeated:  # kept as read: preprocess.deduplicate resolves and counts them
+        df.attrs["notes"].append(f"{name}: {repeated} rows repeat a (user, item) pair (kept "
+                                 "as read; preprocess.deduplicate resolves and counts them)")
+        _log.info(df.attrs["notes"][-1])
     return df
 
 
@@ -1221,11 +1274,12 @@ def load_dataset(
     Parameters
     ----------
     name : {"amazon-beauty", "amazon-beauty-sample", "amazon-all-beauty-2023-5core", \
-"amazon-all-beauty-2018-5core", "ml-100k", "ml-latest-small", "synthetic"}
+"amazon-all-beauty-2018-5core", "ml-100k", "ml-latest-small", "filmtrust", "synthetic"}
         Dataset name. Sources: Amazon product data 2014, Beauty ratings
         (McAuley et al. SIGIR 2015; He & McAuley WWW 2016); the first 499 rows
         of it (local only); MovieLens 100K and latest-small (Harper & Konstan,
-        TiiS 2015); ``"synthetic"`` is :func:`synthetic_ratings`.
+        TiiS 2015); FilmTrust (Guo, Zhang & Yorke-Smith, IJCAI 2013; its four
+        files read as one); ``"synthetic"`` is :func:`synthetic_ratings`.
     data_dir : str or os.PathLike, optional
         Data folder; default :func:`data_dir` (``RECSYS_AE_DATA_DIR`` or the
         user cache).
@@ -1289,6 +1343,8 @@ def load_dataset(
             raise TypeError(f"load_dataset({name!r}) reads JSON lines; it takes no "
                             f"{sorted(kwargs)}")
         df = _load_review_json(path, spec.rating_scale)
+    elif len(spec.files) > 1 and spec.url is not None and spec.url.endswith("/"):
+        df = _load_parts(name, spec, path, data_dir, download, kwargs)
     else:
         df = load_ratings(path, rating_scale=spec.rating_scale, **kwargs)
     df.attrs.update(dataset=name, source=str(path))

@@ -268,6 +268,27 @@ def test_filmtrust_whitespace_files(shared_data):
     assert dataset_counts(df) == {"n_ratings": 35_497, "n_users": 1_508, "n_items": 2_071}
 
 
+def test_filmtrust_dataset_reads_its_four_files_as_one(shared_data, tmp_path):
+    df = load_dataset("filmtrust", download=False)
+    assert_ratings_frame(df, with_timestamp=False)
+    # the counts LibRec's wiki publishes for FilmTrust
+    assert dataset_counts(df) == {"n_ratings": 35_497, "n_users": 1_508, "n_items": 2_071}
+    assert df.attrs["dataset"] == "filmtrust"
+    assert "ratings_2.txt (17,925)" in " ".join(df.attrs["notes"])
+    # user 308 rated films 12, 207 and 235 twice in ratings_2.txt (found with awk); the rows
+    # are kept and counted, deduplicate resolves them
+    assert "6 rows repeat a (user, item) pair" in " ".join(df.attrs["notes"])
+    assert df.duplicated(["user", "item"]).sum() == 3
+    assert sorted(df["rating"].unique()) == [x / 2 for x in range(1, 9)]
+    # one part missing: the error names that file and where it is downloaded from
+    part = tmp_path / "filmtrust" / "rating"
+    part.mkdir(parents=True)
+    for name in ("ratings_0.txt", "ratings_1.txt", "ratings_2.txt"):
+        (part / name).write_bytes((shared_data / "filmtrust" / "rating" / name).read_bytes())
+    with pytest.raises(DataNotFoundError, match=r"ratings_3\.txt.*\n.*librec"):
+        load_dataset("filmtrust", data_dir=tmp_path, download=False)
+
+
 # --------------------------------------------------------------------------- registry, cache
 
 
