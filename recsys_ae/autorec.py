@@ -173,10 +173,7 @@ class AutoRec(RatingPredictor):
             cfg.hidden_units, activation=cfg.activation, kernel_regularizer=reg,
             kernel_initializer=keras.initializers.GlorotUniform(seed=self.seed),
             dtype=cfg.dtype, name="encoder")(x)
-        # Residual input: the decoder bias (one per column: a user of I-AutoRec) would be a
-        # second, unshrunk bias on top of the baseline's; it is penalised like the weights,
-        # so a heavily regularised network falls back to the bias baseline.
-        bias_reg = reg if cfg.input_mode == "residual" else None
+        bias_reg = reg if self._penalises_decoder_bias() else None
         outputs = keras.layers.Dense(
             n_columns, activation=cfg.output_activation, kernel_regularizer=reg,
             bias_regularizer=bias_reg,
@@ -210,15 +207,7 @@ class AutoRec(RatingPredictor):
         """Set ``index_``, ``train_matrix_``, ``mean_``, ``rating_range_`` and ``l2_``
         from the training ratings; return the shift subtracted from stored ratings (the
         mean for centred input, else 0).
-
-        Raises
-        ------
-        NotImplementedError
-            For a subclass with its own arithmetic (the sparse backend) asked for
-            ``scale_ratings``, ``input="residual"``, ``lam`` or early stopping, which
-            only the dense network implements so far.
         """
-        self._check_backend_support()
         self.index_ = IdIndex.fit(train) if index is None else index
         self.train_matrix_ = rating_matrix(train, self.index_, by=self._by,
                                            dtype=np.dtype(self.config.dtype))
@@ -228,23 +217,11 @@ class AutoRec(RatingPredictor):
         self.l2_ = self._effective_l2()
         return self.mean_ if self.config.input_mode == "centred" else 0.0
 
-    def _check_backend_support(self) -> None:
-        """Refuse the dense-only options in a subclass that overrides the arithmetic."""
-        if type(self).reconstruct is AutoRec.reconstruct:
-            return
-        cfg = self.config
-        asked = [name for name, on in (
-            ("scale_ratings=True", cfg.scale_ratings),
-            ("input='residual'", cfg.input_mode == "residual"),
-            ("lam (pass l2=recsys_ae.tuning.paper_l2_equivalent(lam, n_ratings) instead)",
-             cfg.lam is not None),
-            ("early_stopping_patience", cfg.early_stopping_patience is not None)) if on]
-        if asked:
-            # TODO(sparse rewrite): inherit _net_scale/_offsets/_to_net in the sparse
-            # batches and reconstruct, and the early-stopping rule, then drop this check.
-            raise NotImplementedError(
-                f"{type(self).__name__} does not implement {', '.join(asked)} yet; use the "
-                "dense backend (backend='dense')")
+    def _check_early_stopping(self, validation) -> None:
+        """Early stopping watches the validation RMSE: refuse it without validation ratings."""
+        if self.config.early_stopping_patience is not None and validation is None:
+            raise ValueError("config.early_stopping_patience needs validation ratings: "
+                             "fit(train, validation=...); or set it to None and give epochs")
 
     def _effective_l2(self) -> float:
         """``config.l2``, or the paper's ``lam`` converted with the training ratings."""
@@ -258,6 +235,15 @@ class AutoRec(RatingPredictor):
         from recsys_ae.tuning import paper_l2_equivalent
 
         return paper_l2_equivalent(cfg.lam, max(1, int(matrix.nnz)))
+
+    def _penalises_decoder_bias(self) -> bool:
+        """Whether the L2 term covers the decoder bias ``c`` too (residual input only).
+
+        With residual input the decoder bias (one per column: a user of I-AutoRec) would be
+        a second, unshrunk bias on top of the baseline's; it is penalised like the weights,
+        so a heavily regularised network falls back to the bias baseline.
+        """
+        return self.config.input_mode == "residual"
 
     # -- what the network sees ----------------------------------------------------------------
     #: Width of the scale the network works on when ``config.scale_ratings``: the
@@ -348,9 +334,7 @@ class AutoRec(RatingPredictor):
             If ``train`` has duplicate pairs or IDs missing from ``index``.
         """
         cfg = self.config
-        if cfg.early_stopping_patience is not None and validation is None:
-            raise ValueError("config.early_stopping_patience needs validation ratings: "
-                             "fit(train, validation=...); or set it to None and give epochs")
+        self._check_early_stopping(validation)
         shift = self._fit_data(train, index)
 
         keras.utils.set_random_seed(self.seed)
@@ -379,12 +363,17 @@ class AutoRec(RatingPredictor):
                 restore_best_weights=True))
         history = self.model_.fit(batches, validation_data=val_batches, epochs=cfg.epochs,
                                   verbose=self.verbose, callbacks=callbacks)
+        self._record_history(history.history)
+        return self
+
+    def _record_history(self, history: dict) -> None:
+        """Set ``history_`` from per-epoch values in the network's units (RMSEs converted
+        to stars, losses kept as optimised) and ``best_epoch_`` from its ``val_rmse``."""
         scale = self._net_scale()
         self.history_ = {k: [float(v) * (scale if k.endswith("rmse") else 1.0) for v in vals]
-                         for k, vals in history.history.items()}
+                         for k, vals in history.items()}
         val = self.history_.get("val_rmse")
         self.best_epoch_ = int(np.argmin(val)) + 1 if val else None
-        return self
 
     # -- predicting -------------------------------------------------------------------------
     def reconstruct(self, rows: np.ndarray) -> np.ndarray:

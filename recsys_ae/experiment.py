@@ -343,11 +343,6 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
             config = dataclasses.replace(config, epochs=epochs)
         overrides = {}
         options["backend"] = backend = "dense"
-    if config is not None and options.get("backend") == "sparse" and _dense_only(config):
-        warnings.warn(f"this configuration uses {_dense_only(config)}, which only the dense "
-                      "backend implements; training on the dense backend", UserWarning,
-                      stacklevel=2)
-        options["backend"] = backend = "dense"
     if config is not None:
         fitted = make_model(spec.name, seed=seed, config=config, **options, **overrides)
     else:
@@ -391,15 +386,3 @@ def run(dataset: str = "amazon-beauty", model: str = "i-autorec", *, preset: str
     if return_model:
         return result, fitted
     return result
-
-
-def _dense_only(config) -> str:
-    """The options of ``config`` only the dense AutoRec implements ('' if none)."""
-    if not isinstance(config, configs.AutoRecConfig):
-        return ""
-    names = [name for name, on in (("scale_ratings", config.scale_ratings),
-                                   ("input='residual'", config.input_mode == "residual"),
-                                   ("lam", config.lam is not None),
-                                   ("early_stopping_patience",
-                                    config.early_stopping_patience is not None)) if on]
-    return ", ".join(names)

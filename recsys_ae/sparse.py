@@ -23,6 +23,20 @@ gradients, but only where there is data:
 The test-suite checks, in float64, that this loss and its gradients equal the
 dense Keras model's to about 1e-9 relative.
 
+Every option of :class:`~recsys_ae.configs.AutoRecConfig` means what it means for
+the dense model, through the same helpers of :class:`~recsys_ae.autorec.AutoRec`:
+
+* what the network sees (``input``, ``scale_ratings``): a stored rating ``r`` enters
+  input and target as ``(r - offset) / scale`` and an output is mapped back as
+  ``output * scale + offset`` (``_net_scale``, ``_offsets``, ``_to_net``; with
+  ``input="residual"`` the offset is ``mean_ + b_u + b_i`` and the decoder bias is
+  penalised like the kernels);
+* ``lam``: the L2 weight is ``l2_`` (``lam / (2 N)``, ``N`` training ratings), set
+  before the training step and the tables below are built;
+* ``early_stopping_patience``: Keras' ``EarlyStopping`` rule on the validation RMSE,
+  the best epoch's weights kept on disk rather than in memory (see
+  :meth:`SparseAutoRec.fit`).
+
 Once the arithmetic is sparse, the *optimizer update* dominates: momentum, Adam
 and an L2 penalty on the whole kernel all touch every one of the ``n_columns *
 hidden`` weights every step. Two objectives are offered:
@@ -33,7 +47,8 @@ hidden`` weights every step. Two objectives are offered:
     same update as ``keras.optimizers.SGD``. A row ``j`` of ``W`` (and of
     ``V^T``, and the bias ``c_j``) that is not in the batch still moves: its
     gradient is the L2 term alone, so ``(w, m)`` follows the *linear*
-    recurrence ``m <- mu m - a w, w <- w + m`` with ``a = 2 lr l2``, i.e.
+    recurrence ``m <- mu m - a w, w <- w + m`` with ``a = 2 lr l2`` (``a = 0``
+    for ``c_j``, which is penalised only with residual input), i.e.
     ``(w, m) <- A (w, m)`` with ``A = [[1 - a, mu], [-a, mu]]``. Instead of
     applying it to every row every step, each row remembers the step it was
     last updated and, when a batch next touches it, is brought forward by
@@ -46,8 +61,9 @@ hidden`` weights every step. Two objectives are offered:
 ``objective="lazy"``
     The same per-step update, but only for the rows a batch touches: the L2
     penalty is ``l2 * (sum of ||W[j]||^2 + ||V[:, j]||^2 over the columns j in
-    the batch)``, and a row's momentum (or Adam moments) is left as it was
-    while the row is not in a batch ("lazy" momentum / Adam, as TensorFlow 1's
+    the batch)`` (plus ``c_j^2`` with residual input), and a row's momentum
+    (or Adam moments) is left as it was while the row is not in a batch
+    ("lazy" momentum / Adam, as TensorFlow 1's
     ``LazyAdamOptimizer`` and TensorFlow Addons' ``LazyAdam``). Compared with
     the seed: (1) a column's weights are shrunk only in the steps that use
     it, so a column rated in ``n_j`` of the epoch's batches gets about
@@ -104,7 +120,10 @@ methods". USSR Computational Mathematics and Mathematical Physics 4(5), 1964
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import tempfile
 import warnings
 
 import keras
@@ -293,9 +312,19 @@ class SparseAutoRec(AutoRec):
         ``"exact"`` the whole-kernel term evaluated at the end of the epoch),
         ``rmse`` (over the observed training cells of the epoch's batches,
         with dropout, no L2), and with validation data ``val_loss`` (with the
-        whole-kernel L2 term, as Keras reports it) and ``val_rmse``.
+        whole-kernel L2 term, as Keras reports it) and ``val_rmse``. As for
+        ``AutoRec``, ``rmse`` and ``val_rmse`` are in stars, ``loss`` and
+        ``val_loss`` in the network's units (they differ with ``scale_ratings``).
+    best_epoch_ : int or None
+        With validation data: the epoch (1-based) of the lowest ``val_rmse``,
+        whose weights the model keeps when ``config.early_stopping_patience`` is
+        set; None without validation data.
+    l2_ : float
+        The L2 coefficient used: ``config.l2``, or ``lam / (2 N)`` when
+        ``config.lam`` is set (``N`` training ratings).
     steps_ : int
-        Training steps taken.
+        Training steps taken (with early stopping, including the epochs after the
+        best one).
 
     Notes
     -----
@@ -406,7 +435,7 @@ class SparseAutoRec(AutoRec):
             raise ValueError("objective='exact' with SGD catches skipped rows up with a table "
                              "built for one constant learning rate; use "
                              "lr_schedule='constant' or objective='lazy'")
-        self._shift = self._fit_data(train, index)
+        self._fit_data(train, index)  # also sets l2_, which the tables and the step use
         n_rows, n_cols = self.train_matrix_.shape
         self.steps_per_epoch_ = math.ceil(n_rows / cfg.batch_size)
         self._total_steps = total_steps or cfg.epochs * self.steps_per_epoch_
@@ -454,13 +483,17 @@ class SparseAutoRec(AutoRec):
         return self
 
     def _grow_tables(self, steps: int) -> None:
+        """Tabulate ``A^k`` for ``k`` up to ``steps + 1``: the kernels' (``a = 2 lr l2_``)
+        and the decoder bias's (the same with residual input, where it is penalised;
+        ``a = 0``, momentum alone, otherwise)."""
         cfg = self.config
         size = steps + 2
         if size <= self._table_size:
             return
-        a = 2.0 * cfg.learning_rate * cfg.l2
+        a = 2.0 * cfg.learning_rate * self.l2_
+        a_bias = a if self._penalises_decoder_bias() else 0.0
         self._kernel_powers.assign(_momentum_powers(a, cfg.momentum, size).astype(cfg.dtype))
-        self._bias_powers.assign(_momentum_powers(0.0, cfg.momentum, size).astype(cfg.dtype))
+        self._bias_powers.assign(_momentum_powers(a_bias, cfg.momentum, size).astype(cfg.dtype))
         self._table_size = size
 
     def _build_functions(self) -> None:
@@ -469,7 +502,8 @@ class SparseAutoRec(AutoRec):
         cfg = self.config
         dtype = tf.as_dtype(cfg.dtype)
         W, b, Vt, c = self._params
-        base_lr, mom, l2 = cfg.learning_rate, cfg.momentum, cfg.l2
+        base_lr, mom, l2 = cfg.learning_rate, cfg.momentum, self.l2_
+        l2_bias = l2 if self._penalises_decoder_bias() else 0.0  # the L2 weight of c
         cosine, total_steps = cfg.lr_schedule == "cosine", self._total_steps
         vec_i = tf.TensorSpec([None], tf.int32)
         vec_f = tf.TensorSpec([None], dtype)
@@ -551,6 +585,8 @@ class SparseAutoRec(AutoRec):
             mse, sse, n, g_w, g_b, g_v, g_c = observed_grads(w_u, v_u, c_u, row_of, pos, inputs,
                                                              targets, n_rows)
             touched_l2 = 2.0 * l2 * (tf.nn.l2_loss(w_u) + tf.nn.l2_loss(v_u))  # one pass each
+            if l2_bias:
+                touched_l2 += l2_bias * tf.reduce_sum(tf.square(c_u))
 
             if lazy_exact:  # exact seed SGD(+momentum), the catch-up folded in
                 # the new momentum is row 1 of A^(k+1) (w, m) - lr g; the new weight is
@@ -573,6 +609,7 @@ class SparseAutoRec(AutoRec):
             if l2 and objective == "lazy":
                 g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
                 g_v += 2.0 * l2 * v_u
+                g_c += 2.0 * l2_bias * c_u
             if objective == "exact":  # Adam, exact: dense gradient incl. whole-kernel L2
                 t = tf.cast(step + 1, dtype)
                 for i, (var, g) in enumerate(((W, g_w), (b, g_b), (Vt, g_v), (c, g_c))):
@@ -581,6 +618,8 @@ class SparseAutoRec(AutoRec):
                         dense_g = tf.scatter_nd(uniq[:, None], g, tf.shape(var, tf.int32))
                     if var.shape.rank == 2 and l2:
                         dense_g += 2.0 * l2 * var  # the whole kernel's L2 gradient
+                    elif var is c and l2_bias:
+                        dense_g += 2.0 * l2_bias * var  # residual input: c is penalised
                     _adam_dense(var, slots[0][i], slots[1][i], dense_g, lr, t)
             else:  # fast: lazy momentum / lazy Adam on the touched rows
                 t = tf.cast(step + 1, dtype)
@@ -624,7 +663,8 @@ class SparseAutoRec(AutoRec):
         @tf.function(input_signature=[scalar_i, scalar_i])
         def catch_up_all(step, chunk):
             """Every row brought up to ``step``, ``chunk`` rows at a time in one call;
-            returns ``||W||^2 + ||V||^2`` of the caught-up kernels (read while in cache)."""
+            returns ``||W||^2 + ||V||^2`` of the caught-up kernels (read while in cache),
+            plus ``||c||^2`` when the decoder bias is penalised."""
             n = tf.shape(W)[0]
             total = tf.constant(0.0, dtype)
             for lo in tf.range(0, n, chunk):
@@ -636,7 +676,7 @@ class SparseAutoRec(AutoRec):
                     w, m = catch_up(var, slot, rows, k, powers)
                     var.scatter_update(tf.IndexedSlices(w, rows))
                     slot.scatter_update(tf.IndexedSlices(m, rows))
-                    if var is not c:
+                    if var is not c or l2_bias:
                         total += 2.0 * tf.nn.l2_loss(w)
             self._last.assign(tf.fill([n], step))
             return total
@@ -664,14 +704,43 @@ class SparseAutoRec(AutoRec):
 
         @tf.function(input_signature=[scalar_i, scalar_i])
         def sum_squares(lo, hi):
+            """The penalised sum of squares of rows ``lo:hi`` (see :meth:`l2_penalty`)."""
             rows = tf.range(lo, hi)
-            return (tf.reduce_sum(tf.square(tf.gather(W, rows)))
-                    + tf.reduce_sum(tf.square(tf.gather(Vt, rows))))
+            total = (tf.reduce_sum(tf.square(tf.gather(W, rows)))
+                     + tf.reduce_sum(tf.square(tf.gather(Vt, rows))))
+            if l2_bias:
+                total += tf.reduce_sum(tf.square(tf.gather(c, rows)))
+            return total
 
         self._train_fn = train_steps
         self._catch_up_fn = catch_up_all if lazy_exact else None
         self._encode_fn, self._decode_pairs_fn = encode, decode_pairs
         self._decode_block_fn, self._sum_squares_fn = decode_block, sum_squares
+
+    # -- what the network sees ----------------------------------------------------------------
+    def _network_view(self, matrix=None) -> tuple:
+        """A matrix of stored ratings (default ``train_matrix_``) as the network sees it.
+
+        Returns
+        -------
+        net_matrix : scipy.sparse.csr_matrix
+            The same stored entries (an entry that becomes 0.0 stays observed).
+        shift : float
+            The network value of an entry is ``net_matrix value - shift``.
+
+        Notes
+        -----
+        The transform is :class:`~recsys_ae.autorec.AutoRec`'s: ``(r - offset) / scale``
+        (``_net_scale``, ``_offsets``: constant, or ``mean_ + b_u + b_i`` with residual
+        input). In the common case that is ``r - constant``
+        (:meth:`AutoRec._simple_transform`) and the stored ratings are used with the
+        constant ``_net_shift()``, as the dense batches do; otherwise the matrix is
+        converted once by :meth:`AutoRec._to_net` (the training matrix is cached by
+        :meth:`AutoRec._net_matrix`) and the shift is 0.
+        """
+        if self._simple_transform():
+            return (self.train_matrix_ if matrix is None else matrix), self._net_shift()
+        return (self._net_matrix() if matrix is None else self._to_net(matrix)), 0.0
 
     # -- training ---------------------------------------------------------------------------
     def train_step(self, rows: np.ndarray, *, dropout: bool = True):
@@ -685,8 +754,9 @@ class SparseAutoRec(AutoRec):
             Sum of squared errors and number of observed cells (for the RMSE).
         """
         cfg = self.config
-        row_of, cols, values = csr_entries(self.train_matrix_, rows)
-        targets = (values - self._shift).astype(cfg.dtype, copy=False)
+        matrix, shift = self._network_view()
+        row_of, cols, values = csr_entries(matrix, rows)
+        targets = (values - shift).astype(cfg.dtype, copy=False)
         inputs = targets
         if dropout and cfg.dropout > 0:
             keep = self._dropout_rng.random(len(targets)) >= cfg.dropout
@@ -696,8 +766,9 @@ class SparseAutoRec(AutoRec):
     def _epoch_entries(self, order: np.ndarray):
         """The entries of every batch of an epoch as flat arrays.
 
-        Why: the entries of the whole epoch are extracted, centred and dropped
-        out in a few vectorised NumPy calls instead of ~3,000 small ones per
+        Why: the entries of the whole epoch are extracted, put in the network's
+        units (:meth:`_network_view`: centred, scaled, residual as configured) and
+        dropped out in a few vectorised NumPy calls instead of ~3,000 small ones per
         epoch. The dropout draws come from the same generator in the same order
         as :meth:`train_step` would make them batch by batch (a generator's
         ``random(a + b)`` is ``random(a)`` then ``random(b)``), so training is
@@ -713,11 +784,12 @@ class SparseAutoRec(AutoRec):
             Rows in each batch.
         """
         cfg = self.config
-        bs, matrix = cfg.batch_size, self.train_matrix_
+        bs = cfg.batch_size
+        matrix, shift = self._network_view()
         _, cols, values = csr_entries(matrix, order)
         lengths = np.diff(matrix.indptr)[order]
         row_of = np.repeat((np.arange(len(order)) % bs).astype(np.int32), lengths)
-        targets = (values - self._shift).astype(cfg.dtype, copy=False)
+        targets = (values - shift).astype(cfg.dtype, copy=False)
         inputs = targets
         if cfg.dropout > 0:
             keep = self._dropout_rng.random(len(targets)) >= cfg.dropout
@@ -773,17 +845,18 @@ class SparseAutoRec(AutoRec):
         self._squares = (self.steps_, float(total))
 
     def l2_penalty(self, chunk: int = 16384) -> float:
-        """``l2 * (||W||^2 + ||V||^2)`` over the whole kernels, read in chunks of rows
-        (or as :meth:`synchronize` computed it, if no step was taken since)."""
-        if not self.config.l2:
+        """``l2_ * (||W||^2 + ||V||^2)`` over the whole kernels (plus ``l2_ * ||c||^2`` with
+        residual input, as :meth:`AutoRec.build` penalises the decoder bias then), read in
+        chunks of rows (or as :meth:`synchronize` computed it, if no step was taken since)."""
+        if not self.l2_:
             return 0.0
         squares = getattr(self, "_squares", None)
         if squares is not None and squares[0] == self.steps_:
-            return self.config.l2 * squares[1]
+            return self.l2_ * squares[1]
         n = self._W.shape[0]
         total = sum(float(self._sum_squares_fn(np.int32(lo), np.int32(min(n, lo + chunk))))
                     for lo in range(0, n, chunk))
-        return self.config.l2 * total
+        return self.l2_ * total
 
     def fit(self, train: pd.DataFrame, validation: pd.DataFrame | None = None, *,
             index: IdIndex | None = None, initial_weights=None) -> SparseAutoRec:
@@ -791,73 +864,157 @@ class SparseAutoRec(AutoRec):
 
         Batches are the rows of ``train_matrix_`` in the same seeded, per-epoch
         reshuffled order as :class:`recsys_ae.training.RowBatches`.
+
+        With ``config.early_stopping_patience`` the rule is that of
+        ``keras.callbacks.EarlyStopping(monitor="val_rmse", restore_best_weights=True)``,
+        as the dense model uses it: an epoch improves if its validation RMSE is strictly
+        below the best so far; training stops after ``patience`` epochs in a row without
+        improvement (or after ``config.epochs``), and the best epoch's weights are put
+        back. Unlike Keras, which keeps a copy of the best weights in memory, the copy is
+        written to ``.npy`` files in a temporary folder, a block of rows at a time
+        (:meth:`_save_weights`), and read back at the end: at Beauty scale each kernel
+        is 0.5 GB, and a second copy would double the peak memory. With
+        ``objective="exact"`` the rows are caught up (:meth:`synchronize`) at the end
+        of every epoch, before the validation score and the copy. Only ``W, b, V, c``
+        are restored, not the optimizer's momentum or Adam moments (nor ``steps_``):
+        training is over, and predictions depend on the weights alone.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            If ``config.early_stopping_patience`` is set and ``validation`` is not given.
         """
         cfg = self.config
+        self._check_early_stopping(validation)
         self.setup(train, index=index, initial_weights=initial_weights)
-        n_rows = self.train_matrix_.shape[0]
         self.n_validation_cold_ = 0
         val_matrix = None
         if validation is not None:
             val_matrix, self.n_validation_cold_ = self._matrix(validation)
         order_rng = np.random.default_rng(self.seed)
-        order = np.arange(n_rows)
+        order = np.arange(self.train_matrix_.shape[0])
         order_rng.shuffle(order)
         verbose = 1 if self.verbose == "auto" else int(self.verbose)
         history = {"loss": [], "rmse": []}
         if val_matrix is not None:
             history.update(val_loss=[], val_rmse=[])
-        bs = cfg.batch_size
-        for epoch in range(cfg.epochs):
-            if verbose:
-                print(f"Epoch {epoch + 1}/{cfg.epochs}")
-            bar = keras.utils.Progbar(self.steps_per_epoch_, verbose=verbose,
-                                      stateful_metrics=["loss", "rmse", "val_loss", "val_rmse"])
-            weighted_loss = mse_weighted = sse_total = n_total = 0.0
-            row_of, cols, inputs, targets, bounds, rows_in = self._epoch_entries(order)
-            for lo in range(0, self.steps_per_epoch_, self.STEPS_PER_CALL):
-                hi = min(lo + self.STEPS_PER_CALL, self.steps_per_epoch_)
-                e_lo, e_hi = bounds[lo], bounds[hi]
-                stats = self._run_steps(row_of[e_lo:e_hi], cols[e_lo:e_hi],
-                                        inputs[e_lo:e_hi], targets[e_lo:e_hi],
-                                        bounds[lo:hi + 1], rows_in[lo:hi])
-                loss, sse, n = stats.T
-                weights = rows_in[lo:hi]
-                weighted_loss += float(loss @ weights)
-                mse_weighted += float(sse / np.maximum(n, 1.0) @ weights)
-                sse_total += float(sse.sum())
-                n_total += float(n.sum())
-                if verbose == 1:
-                    bar.update(hi, [("loss", weighted_loss / min(n_rows, hi * bs)),
-                                    ("rmse", math.sqrt(sse_total / max(n_total, 1.0)))])
-            del row_of, cols, inputs, targets
-            self.synchronize()
-            if self.objective == "exact":  # the whole-kernel L2 term, at the end of the epoch
-                epoch_loss = mse_weighted / n_rows + self.l2_penalty()
-            else:
-                epoch_loss = weighted_loss / n_rows
-            logs = {"loss": epoch_loss, "rmse": math.sqrt(sse_total / max(n_total, 1.0))}
-            if val_matrix is not None:
-                val_mse, val_rmse = self._validation_scores(val_matrix)
-                logs["val_loss"] = val_mse + self.l2_penalty()
-                logs["val_rmse"] = val_rmse
-            for key, value in logs.items():
-                history[key].append(float(value))
-            if verbose:
-                bar.update(self.steps_per_epoch_, list(logs.items()), finalize=True)
-            order_rng.shuffle(order)
-        self.history_ = history
+        patience = cfg.early_stopping_patience
+        best_rmse, best_epoch, waited = None, 0, 0
+        keeps_best = (tempfile.TemporaryDirectory(prefix="recsys_ae_best_") if patience
+                      else contextlib.nullcontext())
+        with keeps_best as best_folder:
+            for epoch in range(1, cfg.epochs + 1):
+                if verbose:
+                    print(f"Epoch {epoch}/{cfg.epochs}")
+                bar = keras.utils.Progbar(self.steps_per_epoch_, verbose=verbose,
+                                          stateful_metrics=list(history))
+                logs = self._train_epoch(order, bar if verbose == 1 else None)
+                if val_matrix is not None:
+                    val_mse, val_rmse = self._validation_scores(val_matrix)
+                    logs["val_loss"] = val_mse + self.l2_penalty()
+                    logs["val_rmse"] = val_rmse
+                for key, value in logs.items():
+                    history[key].append(float(value))
+                if verbose:
+                    bar.update(self.steps_per_epoch_, list(logs.items()), finalize=True)
+                order_rng.shuffle(order)
+                if patience is None:
+                    continue
+                if best_rmse is None or logs["val_rmse"] < best_rmse:
+                    best_rmse, best_epoch, waited = logs["val_rmse"], epoch, 0
+                    self._save_weights(best_folder)
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        break
+            if patience is not None and best_epoch != len(history["loss"]):
+                self._load_weights(best_folder)
+        self._record_history(history)
         return self
+
+    def _train_epoch(self, order: np.ndarray, bar=None) -> dict:
+        """One epoch of steps on the rows in ``order``; with ``objective="exact"`` every row
+        is caught up at the end (:meth:`synchronize`).
+
+        Returns
+        -------
+        dict
+            ``loss`` (row-weighted batch mean of the masked MSE, plus the touched-rows L2
+            term for ``"lazy"`` or the whole-kernel term at the end of the epoch for
+            ``"exact"``) and ``rmse`` (over the epoch's observed cells), in the network's
+            units.
+        """
+        n_rows, bs = self.train_matrix_.shape[0], self.config.batch_size
+        weighted_loss = mse_weighted = sse_total = n_total = 0.0
+        row_of, cols, inputs, targets, bounds, rows_in = self._epoch_entries(order)
+        for lo in range(0, self.steps_per_epoch_, self.STEPS_PER_CALL):
+            hi = min(lo + self.STEPS_PER_CALL, self.steps_per_epoch_)
+            e_lo, e_hi = bounds[lo], bounds[hi]
+            stats = self._run_steps(row_of[e_lo:e_hi], cols[e_lo:e_hi], inputs[e_lo:e_hi],
+                                    targets[e_lo:e_hi], bounds[lo:hi + 1], rows_in[lo:hi])
+            loss, sse, n = stats.T
+            weights = rows_in[lo:hi]
+            weighted_loss += float(loss @ weights)
+            mse_weighted += float(sse / np.maximum(n, 1.0) @ weights)
+            sse_total += float(sse.sum())
+            n_total += float(n.sum())
+            if bar is not None:
+                bar.update(hi, [("loss", weighted_loss / min(n_rows, hi * bs)),
+                                ("rmse", math.sqrt(sse_total / max(n_total, 1.0)))])
+        del row_of, cols, inputs, targets
+        self.synchronize()
+        if self.objective == "exact":  # the whole-kernel L2 term, at the end of the epoch
+            epoch_loss = mse_weighted / n_rows + self.l2_penalty()
+        else:
+            epoch_loss = weighted_loss / n_rows
+        return {"loss": epoch_loss, "rmse": math.sqrt(sse_total / max(n_total, 1.0))}
+
+    #: Rows of a weight read or written at a time by :meth:`_save_weights` and
+    #: :meth:`_load_weights` (16,384 x 700 float32 units: 46 MB).
+    WEIGHT_FILE_CHUNK_ROWS = 16384
+
+    def _save_weights(self, folder: str) -> None:
+        """Write the weights ``W, b, V^T, c`` to ``folder`` (one ``.npy`` file each,
+        overwritten), a block of :attr:`WEIGHT_FILE_CHUNK_ROWS` rows at a time, so that
+        no whole copy of a kernel is held in memory."""
+        step = self.WEIGHT_FILE_CHUNK_ROWS
+        for i, var in enumerate(self._params):
+            out = np.lib.format.open_memmap(os.path.join(folder, f"weight_{i}.npy"), mode="w+",
+                                            dtype=var.dtype.as_numpy_dtype,
+                                            shape=tuple(var.shape))
+            for lo in range(0, var.shape[0], step):
+                out[lo:lo + step] = var[lo:lo + step].numpy()
+            out.flush()
+            del out
+
+    def _load_weights(self, folder: str) -> None:
+        """Read back the weights :meth:`_save_weights` wrote, a block of rows at a time."""
+        step = self.WEIGHT_FILE_CHUNK_ROWS
+        for i, var in enumerate(self._params):
+            saved = np.load(os.path.join(folder, f"weight_{i}.npy"), mmap_mode="r")
+            for lo in range(0, var.shape[0], step):
+                var[lo:lo + step].assign(np.asarray(saved[lo:lo + step]))
+            del saved
+        self._model = None  # the dense model_ and the cached sum of squares are stale
+        self._squares = None
 
     # -- inference --------------------------------------------------------------------------
     def _hidden(self, rows: np.ndarray) -> np.ndarray:
-        """Hidden codes ``h`` of rows of ``train_matrix_`` (training ratings as input)."""
-        row_of, cols, values = csr_entries(self.train_matrix_, rows)
-        inputs = (values - self._shift).astype(self.config.dtype, copy=False)
+        """Hidden codes ``h`` of rows of ``train_matrix_`` (training ratings as input, in
+        the network's units)."""
+        matrix, shift = self._network_view()
+        row_of, cols, values = csr_entries(matrix, rows)
+        inputs = (values - shift).astype(self.config.dtype, copy=False)
         return self._encode_fn(row_of, cols, inputs, np.int32(len(rows)))
 
     def _pair_outputs(self, rows: np.ndarray, cols: np.ndarray, chunk_rows: int) -> np.ndarray:
-        """Decoder outputs (centred units, unclipped) at (row, col) pairs, grouped by row
-        ``chunk_rows`` distinct rows at a time; nothing ``n_columns`` wide is formed."""
+        """Decoder outputs (the network's units, unclipped) at (row, col) pairs, grouped
+        by row ``chunk_rows`` distinct rows at a time; nothing ``n_columns`` wide is formed.
+        :meth:`AutoRec._predict_known` maps them to stars."""
         out = np.empty(len(rows))
         if not len(rows):
             return out
@@ -875,9 +1032,17 @@ class SparseAutoRec(AutoRec):
     def _validation_scores(self, val_matrix) -> tuple[float, float]:
         """Keras' ``val_loss`` without the L2 term (row-weighted mean over batches of
         the batch masked MSE, batches of ``batch_size`` rows in index order) and
-        ``val_rmse``."""
-        coo = val_matrix.tocoo()
-        target = coo.data.astype(np.float64) - self._shift
+        ``val_rmse``, both in the network's units (as Keras reports them for the dense
+        model; :meth:`AutoRec._record_history` converts the RMSE to stars).
+
+        Parameters
+        ----------
+        val_matrix : scipy.sparse.csr_matrix
+            Validation ratings in this model's layout, as stored (stars).
+        """
+        net_matrix, shift = self._network_view(val_matrix)
+        coo = net_matrix.tocoo()
+        target = coo.data.astype(np.float64) - shift
         err2 = (self._pair_outputs(coo.row, coo.col, 4096) - target) ** 2
         n_rows, bs = val_matrix.shape[0], self.config.batch_size
         batch = coo.row // bs
@@ -888,18 +1053,17 @@ class SparseAutoRec(AutoRec):
         mse = float((sse / np.maximum(count, 1) * rows_in).sum() / n_rows)
         return mse, math.sqrt(err2.sum() / max(len(err2), 1))
 
-    def reconstruct(self, rows: np.ndarray) -> np.ndarray:
-        """Reconstructed rows in stars (mean added back when centred), not clipped.
+    def _network_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The network's outputs (its own units, float64) for some rows, ``(b, n_columns)``.
 
-        The same as :meth:`AutoRec.reconstruct`: ``(b, n_columns)`` float64, so
-        use it for a few rows; ``predict`` never forms it whole, and ``recommend``
-        forms it a block of rows at a time.
+        :meth:`AutoRec.reconstruct` maps them to stars (scale, offset and, with residual
+        input, the biases added back), so use it for a few rows; ``predict`` never forms
+        it whole, and ``recommend`` forms it a block of rows at a time.
         """
-        rows = np.asarray(rows)
-        hidden = self._hidden(rows)
+        hidden = self._hidden(np.asarray(rows))
         n = self._W.shape[0]
         out = self._decode_block_fn(hidden, np.int32(0), np.int32(n)).numpy()
-        return out.astype(np.float64) + self._shift
+        return out.astype(np.float64)
 
     #: Distinct rows encoded at a time by ``predict`` (``chunk_rows * hidden`` floats
     #: plus the pairs' gathered decoder columns); ``predict`` itself is the base class's

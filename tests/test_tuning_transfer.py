@@ -100,13 +100,6 @@ def test_early_stopping_keeps_the_best_validation_epoch(small):
         make_model("i-autorec", config=cfg, verbose=0).fit(fit)
 
 
-def test_sparse_backend_refuses_what_it_does_not_implement_yet(small):
-    train, _ = small
-    model = make_model("i-autorec", config=QUICK, backend="sparse", verbose=0)
-    with pytest.raises(NotImplementedError, match="scale_ratings"):
-        model.fit(train)
-
-
 class _Untouchable(pd.DataFrame):
     """A test frame that fails as soon as anything looks into it."""
 
