@@ -455,34 +455,57 @@ class AutoRec(RatingPredictor):
     def _score_rows(self, user_rows: np.ndarray) -> np.ndarray:
         """Reconstructed ratings (unclipped) of every item for some users.
 
-        U-AutoRec reconstructs the users' rows. I-AutoRec's user is a *column*: every
-        item row is reconstructed, a block of rows at a time (at most
-        ``SCORE_BLOCK_BYTES`` of output), and the users' columns are kept.
+        U-AutoRec reconstructs the users' rows. I-AutoRec's user is a *column*: the
+        network is evaluated at the pairs (every item, each of these users) only
+        (:meth:`_predict_known`), never at all the other users' columns.
         """
+        user_rows = np.asarray(user_rows)
         if self.kind == "user":
-            return self.reconstruct(np.asarray(user_rows))
-        n_items, n_users = self.train_matrix_.shape
-        out = np.empty((len(user_rows), n_items))
-        step = max(1, int(self.SCORE_BLOCK_BYTES // (8 * max(1, n_users))))
-        for lo in range(0, n_items, step):
-            hi = min(n_items, lo + step)
-            out[:, lo:hi] = self.reconstruct(np.arange(lo, hi))[:, user_rows].T
-        return out
+            return self.reconstruct(user_rows)
+        n_items = self.train_matrix_.shape[0]
+        items = np.tile(np.arange(n_items), len(user_rows))
+        users = np.repeat(user_rows, n_items)
+        return self._predict_known(users, items).reshape(len(user_rows), n_items)
 
     #: Rows reconstructed at a time by ``predict`` (``chunk_rows * n_columns`` floats).
     PREDICT_CHUNK_ROWS = 256
 
     def _pair_outputs(self, rows: np.ndarray, cols: np.ndarray, chunk_rows: int) -> np.ndarray:
-        """Network outputs (the network's units, unclipped) at known (row, column)
-        pairs: each distinct row is reconstructed once, in chunks."""
+        """Network outputs (the network's units, unclipped) at known (row, column) pairs.
+
+        The network evaluated at the pairs only, ``chunk_rows`` distinct rows at a time,
+        from the trained layers' weights: ``h = g(x W + b)`` with the sparse row ``x``
+        (scipy's sparse-dense product; the zeros of a row add nothing), then one dot
+        product ``h . V[:, j] + c_j`` per pair. The same function as the Keras model
+        (dropout is off at inference), but nothing ``chunk_rows x n_columns`` wide is
+        formed: for I-AutoRec at Beauty scale (402,812 output users) the dense forward
+        pass would be 0.4 TFLOP per 256-row chunk.
+        """
+        values = np.empty(len(rows))
+        if not len(rows):
+            return values
+        cfg = self.config
+        encoder, decoder = self.model_.get_layer("encoder"), self.model_.get_layer("decoder")
+        w, b = (np.asarray(v, dtype=np.float64) for v in encoder.get_weights())
+        v, c = (np.asarray(x, dtype=np.float64) for x in decoder.get_weights())
+        act = keras.activations.get(cfg.activation)
+        out_act = keras.activations.get(cfg.output_activation)
+        matrix = self._net_matrix() if not self._simple_transform() else None
+        shift = self._net_shift()
         order = np.argsort(rows, kind="stable")
-        unique_rows, starts = np.unique(rows[order], return_index=True)
-        ends = np.append(starts[1:], len(order))
-        values = np.empty(len(order))
+        unique_rows, first = np.unique(rows[order], return_index=True)
+        bounds = np.append(first, len(order))
         for lo in range(0, len(unique_rows), chunk_rows):
-            block = unique_rows[lo:lo + chunk_rows]
-            recon = self._network_rows(block)
-            for j in range(len(block)):
-                pos = order[starts[lo + j]:ends[lo + j]]
-                values[pos] = recon[j, cols[pos]]
+            hi = min(lo + chunk_rows, len(unique_rows))
+            block = unique_rows[lo:hi]
+            if matrix is None:  # stored ratings minus a constant, at the observed cells
+                x = self.train_matrix_[block].astype(np.float64)
+                x.data -= shift
+            else:
+                x = matrix[block].astype(np.float64)
+            h = keras.ops.convert_to_numpy(act(np.asarray(x @ w) + b))
+            pos = order[bounds[lo]:bounds[hi]]
+            local = np.repeat(np.arange(hi - lo), np.diff(bounds[lo:hi + 1]))
+            pre = np.einsum("ph,hp->p", h[local], v[:, cols[pos]]) + c[cols[pos]]
+            values[pos] = keras.ops.convert_to_numpy(out_act(pre))
         return values
