@@ -177,6 +177,8 @@ AUTO_STEPS = (
     ("input", ("raw", "residual")),
     ("lam", (144.0, 36.0, 576.0)),
     ("dropout", (0.5, 0.25)),
+    ("learning_rate", (3e-2, 1e-2)),
+    ("hidden_units", (500, 250)),
 )
 
 #: Steps that may be extended past the end of their list, by this factor.
@@ -228,12 +230,20 @@ class AutoSearch:
     estimate: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        """The chosen configuration and how it was chosen (for :func:`save_config`)."""
+        """The chosen configuration and how it was chosen (for :func:`save_config`): the
+        validation scores, the baselines and every configuration tried (``table``)."""
         return {"model": self.model, "config": dataclasses.asdict(self.config),
                 "search": {"val_rmse": self.val_rmse, "baselines": self.baselines,
                            "n_fit": self.n_fit, "n_validation": self.n_validation,
                            "seconds": round(self.seconds, 1), "seed": self.seed,
-                           "n_configurations": len(self.table)}}
+                           "n_configurations": len(self.table),
+                           "table": _records(self.table)}}
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """The search table as JSON-ready rows (NumPy scalars as Python numbers)."""
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in table.to_dict("records")]
 
 
 #: Seconds per (matrix cell x hidden unit) per epoch of the dense backend, measured on two
