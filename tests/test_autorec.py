@@ -1,5 +1,7 @@
 """U-AutoRec / I-AutoRec: configuration, prediction rules, reproducibility."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,15 +100,26 @@ def test_prediction_uses_training_ratings_only(small_ratings):
     assert not model.cold_pairs(test.user.to_numpy(), test.item.to_numpy()).any()
 
 
-def test_predict_matches_a_full_reconstruction(small_ratings):
-    model = AutoRec("user", TINY, seed=0, verbose=0).fit(small_ratings)
-    full = model.reconstruct(np.arange(model.index_.n_users))
-    rows = model.index_.user_rows(small_ratings.user)
-    cols = model.index_.item_cols(small_ratings.item)
+@pytest.mark.parametrize("kind", ["user", "item"])
+@pytest.mark.parametrize("options", [{}, {"centre": True},
+                                     {"scale_ratings": True, "input": "residual", "lam": 5.0}])
+def test_predict_matches_a_full_reconstruction(small_ratings, kind, options):
+    """predict evaluates the network at the pairs only (sparse encoder product, one dot
+    product per pair); the Keras forward pass over whole rows is the second method."""
+    model = AutoRec(kind, dataclasses.replace(TINY, **options), seed=0,
+                    verbose=0).fit(small_ratings)
+    users = model.index_.user_rows(small_ratings.user)
+    items = model.index_.item_cols(small_ratings.item)
+    rows, cols = (users, items) if kind == "user" else (items, users)
+    full = model.reconstruct(np.arange(model.train_matrix_.shape[0]))  # Keras, whole rows
     expected = np.clip(full[rows, cols], *model.rating_range_)
     model.PREDICT_CHUNK_ROWS = 7  # several chunks
     got = model.predict(small_ratings.user.to_numpy(), small_ratings.item.to_numpy())
-    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # recommend's scores of a user: the user's row (U-AutoRec) or column (I-AutoRec)
+    scores = model._score_rows(np.array([0, 3]))
+    whole = full if kind == "user" else full.T
+    np.testing.assert_allclose(scores, whole[[0, 3]], rtol=1e-5, atol=1e-5)
 
 
 def test_same_seed_same_model_different_seed_different(small_ratings):
