@@ -21,8 +21,16 @@ and reports its peak resident memory (``resource.getrusage(RUSAGE_SELF)
    epochs of each objective (``lazy`` and ``exact``; the landed module called them ``fast``
    and ``seed``);
 2. ``new``: ``recsys_ae.sparse.SparseAutoRec``, ``--epochs`` epochs of each;
-3. the bias baseline (mu + b_u + b_i) and, if ``scikit-surprise`` imports,
-   Surprise's SVD (its defaults: 100 factors, 20 epochs) on the same split.
+3. peers on the same split: the bias baseline (mu + b_u + b_i); Surprise's SVD
+   (its defaults: 100 factors, 20 epochs) if ``scikit-surprise`` imports here,
+   else in the benchmark-only environment; LensKit's biased MF (explicit ALS,
+   ``lenskit.als.BiasedMFScorer`` with LensKit's defaults: 50 features, 10
+   epochs, regularisation 0.1, bias damping 5) run by ``benchmarks/peer_lenskit.py``
+   in the benchmark-only environment ``benchmarks/.peers-venv`` (LensKit needs
+   PyTorch, which stays out of the package's requirements; ``bash
+   benchmarks/peers_env.sh`` creates it; without it the LensKit peer is skipped
+   with a note). Children in that environment read the split as CSV (its pandas 2
+   cannot read the pickles of the main environment's pandas 3).
 
 Seconds per epoch are measured per epoch (the end of an epoch is when
 ``synchronize`` runs); the first epoch includes tracing and is reported apart,
@@ -58,6 +66,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+
+#: The benchmark-only environment's interpreter (``bash benchmarks/peers_env.sh``).
+PEERS_PYTHON = HERE / ".peers-venv" / "bin" / "python"
+PEERS_ENV_HINT = "create it with `bash benchmarks/peers_env.sh`"
 
 
 #: The landed module's names of the objectives (renamed since: lazy, exact).
@@ -119,12 +131,23 @@ def child_train(args) -> dict:
                 loss=model.history_["loss"], peak_gib=peak_gib())
 
 
-def child_peer(args) -> dict:
-    import numpy as np
+def read_split(args, name: str):
+    """The parent's ``train``/``test`` frame: the pickle, or with ``--csv`` the CSV copy
+    (children in the benchmark-only environment, whose pandas 2 cannot read pandas 3
+    pickles)."""
     import pandas as pd
 
-    train = pd.read_pickle(Path(args.data) / "train.pkl")
-    test = pd.read_pickle(Path(args.data) / "test.pkl")
+    if args.csv:
+        return pd.read_csv(Path(args.data) / f"{name}.csv",
+                           dtype={"user": str, "item": str, "rating": float})
+    return pd.read_pickle(Path(args.data) / f"{name}.pkl")
+
+
+def child_peer(args) -> dict:
+    import numpy as np
+
+    train = read_split(args, "train")
+    test = read_split(args, "test")
     truth = test["rating"].to_numpy(dtype=float)
     start = time.perf_counter()
     if args.impl == "bias":
@@ -265,18 +288,42 @@ def child_steps(args) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def spawn(data: str, kind: str, impl: str, objective: str = "", epochs: int = 0,
-          extra=()) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", kind, "--data", data, "--impl", impl,
-           "--objective", objective or "lazy", "--epochs", str(epochs), *extra]
+def run_child(cmd: list[str], label: str) -> dict | None:
+    """Run ``cmd``; its last stdout line is a JSON object (None, with its stderr, if it
+    fails)."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        print(f"  [{kind} {impl} {objective}] failed:\n{proc.stderr[-2000:]}")
+        print(f"  [{label}] failed:\n{proc.stderr[-2000:]}")
         return None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - start
     return result
+
+
+def spawn(data: str, kind: str, impl: str, objective: str = "", epochs: int = 0,
+          extra=(), python: str = sys.executable, seed: int = 0) -> dict | None:
+    cmd = [python, __file__, "--child", kind, "--data", data, "--impl", impl,
+           "--objective", objective or "lazy", "--epochs", str(epochs), "--seed", str(seed),
+           *extra]
+    return run_child(cmd, f"{kind} {impl} {objective}".strip())
+
+
+def write_csv_split(data: str) -> None:
+    """CSV copies of the split for children in the benchmark-only environment."""
+    import pandas as pd
+
+    for name in ("train", "test"):
+        path = Path(data) / f"{name}.csv"
+        if not path.exists():
+            frame = pd.read_pickle(Path(data) / f"{name}.pkl")
+            frame[["user", "item", "rating"]].to_csv(path, index=False)
+
+
+def surprise_here() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("surprise") is not None
 
 
 def main(argv=None) -> int:
@@ -288,7 +335,8 @@ def main(argv=None) -> int:
                         help="epochs of the landed step, each objective (default: --epochs; "
                              "0 skips it)")
     parser.add_argument("--objectives", default="lazy,exact")
-    parser.add_argument("--skip-peers", action="store_true", help="no bias baseline / SVD")
+    parser.add_argument("--skip-peers", action="store_true",
+                        help="no bias baseline / Surprise SVD / LensKit biased MF")
     parser.add_argument("--skip-steps", action="store_true", help="no step-cost fit")
     parser.add_argument("--paired-epochs", type=int, default=None,
                         help="epochs of the paired landed/new run, each objective (default "
@@ -303,6 +351,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
     parser.add_argument("--objective", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.step_ratings is None:
         args.step_ratings = 60_000 if args.scale == "full" else 6_000
@@ -340,7 +389,7 @@ def main(argv=None) -> int:
                     continue
                 print(f"\n## training in a child: {impl}, objective={obj!r}, {n_ep} epochs  "
                       f"({load()})", flush=True)
-                r = spawn(data, "train", impl, obj, n_ep)
+                r = spawn(data, "train", impl, obj, n_ep, seed=args.seed)
                 if r:
                     later = r["epoch_s"][1:] or r["epoch_s"]
                     r["median_s"] = statistics.median(later)
@@ -349,9 +398,39 @@ def main(argv=None) -> int:
                           + f"; RMSE {r['rmse']:.4f}; peak {r['peak_gib']:.2f} GiB", flush=True)
         peers = {}
         if not args.skip_peers:
-            for impl in ("bias", "svd"):
-                print(f"\n## peer in a child: {impl}  ({load()})", flush=True)
-                r = spawn(data, "peer", impl)
+            venv = PEERS_PYTHON.exists()
+            for impl in ("bias", "svd", "lenskit"):
+                python, extra, where = sys.executable, [], ""
+                if impl == "svd" and not surprise_here():
+                    if not venv:
+                        print(f"\n## peer svd skipped: scikit-surprise does not import here "
+                              f"and there is no benchmark-only environment ({PEERS_ENV_HINT})")
+                        continue
+                    python, extra, where = str(PEERS_PYTHON), ["--csv"], " (peers venv)"
+                if impl == "lenskit":
+                    if not venv:
+                        print(f"\n## peer lenskit-biasedmf skipped: no benchmark-only "
+                              f"environment {PEERS_PYTHON.parent.parent} ({PEERS_ENV_HINT})")
+                        continue
+                    python, where = str(PEERS_PYTHON), " (peers venv)"
+                if python != sys.executable:
+                    write_csv_split(data)
+                print(f"\n## peer in a child: "
+                      f"{'lenskit-biasedmf' if impl == 'lenskit' else impl}{where}  ({load()})",
+                      flush=True)
+                if impl == "lenskit":
+                    r = run_child([str(PEERS_PYTHON), str(HERE / "peer_lenskit.py"), "--data",
+                                   data, "--seed", str(args.seed)], "peer lenskit-biasedmf")
+                    if r:
+                        print(f"  LensKit {r['lenskit']}, torch {r['torch']}, "
+                              f"{r['threads']} training threads ({r['backend_threads']} "
+                              f"backend); BiasedMFScorer {r['config']}, rng seed {r['seed']}; "
+                              f"{r['n_fallback']} of {r['n_test']} test pairs NaN from LensKit "
+                              f"(user unseen {r['n_unknown_user']}, item unseen "
+                              f"{r['n_unknown_item']}) -> its bias model; predicting took "
+                              f"{r['predict_s']:.1f} s", flush=True)
+                else:
+                    r = spawn(data, "peer", impl, python=python, extra=extra, seed=args.seed)
                 if r:
                     peers[impl] = r
         steps = {}
@@ -360,7 +439,7 @@ def main(argv=None) -> int:
                 print(f"\n## step cost in a child: objective={obj!r}  ({load()})", flush=True)
                 r = spawn(data, "steps", "both", obj, 0,
                           ["--rounds", str(args.rounds), "--step-ratings",
-                           str(args.step_ratings)])
+                           str(args.step_ratings)], seed=args.seed)
                 if r:
                     steps[obj] = r
 
@@ -370,7 +449,7 @@ def main(argv=None) -> int:
         for obj in objectives if n_paired > 0 else []:
             print(f"\n## paired epochs in a child: objective={obj!r}, {n_paired} epochs each, "
                   f"alternating  ({load()})", flush=True)
-            r = spawn(data, "paired", "both", obj, n_paired)
+            r = spawn(data, "paired", "both", obj, n_paired, seed=args.seed)
             if r:
                 paired[obj] = r
 
@@ -384,7 +463,8 @@ def main(argv=None) -> int:
         print(f"{'sparse ' + impl + ', ' + obj:<30}{len(r['epoch_s']):>7}{r['epoch_s'][0]:>9.2f}"
               f"{r['median_s']:>9.2f}{ratio:>9}{r['fit_s']:>8.1f}{r['rmse']:>8.4f}"
               f"{r['peak_gib']:>9.2f}")
-    names = {"bias": "bias baseline (mu+b_u+b_i)", "svd": "Surprise SVD (20 epochs)"}
+    names = {"bias": "bias baseline (mu+b_u+b_i)", "svd": "Surprise SVD (20 epochs)",
+             "lenskit": "LensKit biased MF (ALS)"}
     for impl, r in peers.items():
         print(f"{names[impl]:<30}{'':>7}{'':>9}{'':>9}{'':>9}{r['fit_s']:>8.1f}{r['rmse']:>8.4f}"
               f"{r['peak_gib']:>9.2f}")
