@@ -486,8 +486,10 @@ class AutoRec(RatingPredictor):
             return values
         cfg = self.config
         encoder, decoder = self.model_.get_layer("encoder"), self.model_.get_layer("decoder")
-        w, b = (np.asarray(v, dtype=np.float64) for v in encoder.get_weights())
-        v, c = (np.asarray(x, dtype=np.float64) for x in decoder.get_weights())
+        # the kernels stay in their own dtype (at Beauty scale a float64 copy of the decoder
+        # would be 1.6 GB); the pairs' gathered columns and the hidden codes are float64
+        w, b = encoder.get_weights()
+        v, c = decoder.get_weights()
         act = keras.activations.get(cfg.activation)
         out_act = keras.activations.get(cfg.output_activation)
         matrix = self._net_matrix() if not self._simple_transform() else None
@@ -498,14 +500,17 @@ class AutoRec(RatingPredictor):
         for lo in range(0, len(unique_rows), chunk_rows):
             hi = min(lo + chunk_rows, len(unique_rows))
             block = unique_rows[lo:hi]
+            # the rows in the kernel's dtype, so that the product does not copy the kernel
             if matrix is None:  # stored ratings minus a constant, at the observed cells
-                x = self.train_matrix_[block].astype(np.float64)
-                x.data -= shift
+                x = self.train_matrix_[block].astype(w.dtype)
+                x.data -= w.dtype.type(shift)
             else:
-                x = matrix[block].astype(np.float64)
-            h = keras.ops.convert_to_numpy(act(np.asarray(x @ w) + b))
+                x = matrix[block].astype(w.dtype)
+            h = np.asarray(keras.ops.convert_to_numpy(act(np.asarray(x @ w) + b)),
+                           dtype=np.float64)
             pos = order[bounds[lo]:bounds[hi]]
             local = np.repeat(np.arange(hi - lo), np.diff(bounds[lo:hi + 1]))
-            pre = np.einsum("ph,hp->p", h[local], v[:, cols[pos]]) + c[cols[pos]]
+            pre = (np.einsum("ph,hp->p", h[local], v[:, cols[pos]].astype(np.float64))
+                   + c[cols[pos]].astype(np.float64))
             values[pos] = keras.ops.convert_to_numpy(out_act(pre))
         return values
