@@ -146,8 +146,22 @@ def test_banner_for_synthetic_data_warns_and_says_how_to_get_the_real_file():
     beauty = data.DATASETS["amazon-beauty"]
     assert beauty.url in text and beauty.file in text and f"{beauty.folder}/" in text
     assert "RECSYS_AE_DATA_DIR" in text
-    # a section can ask for the stand-in explicitly, whatever the page's dataset
-    assert data_banner(book_settings({"RECSYS_AE_DATASET": "ml-100k"}), "synthetic") == text
+    assert "This page ran on" in text
+    # a section can ask for the stand-in explicitly, whatever the page's dataset; its banner
+    # then speaks of the section, not the page
+    ml = book_settings({"RECSYS_AE_DATASET": "ml-100k"})
+    assert data_banner(ml, "synthetic", section=False) == text
+    section = data_banner(ml, "synthetic")
+    assert section == data_banner(ml, "synthetic", section=True)
+    assert section.startswith("```{warning}") and "This section runs on" in section
+    assert "This page ran on" not in section and "no number in this section" in section
+    assert beauty.url in section and beauty.file in section and "RECSYS_AE_DATA_DIR" in section
+
+
+def test_synthetic_banner_does_not_call_the_stand_in_real():
+    for profile in ("ci", "full"):
+        s = book_settings({"RECSYS_AE_DATASET": "synthetic", "RECSYS_AE_PROFILE": profile})
+        assert "but real" not in data_banner(s)
 
 
 def test_banner_has_no_machine_specific_path(tmp_path):
