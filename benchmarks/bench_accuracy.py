@@ -106,8 +106,10 @@ def main(argv=None) -> int:
                 jobs.append((name, {"dataset": name}, 1.0))
             if args.rescale or args.only_rescaled:
                 path, (lo, hi) = rescaled_copy(name, Path(tmp))
+                # the original's filter, so that both copies keep the same ratings
                 jobs.append((f"{name} (1-100)", {"dataset": f"{name}-1-100",
                                                  "ratings": str(path),
+                                                 "filter": experiment.default_filter(name),
                                                  "rating_scale": (1.0, 100.0)},
                              99.0 / (hi - lo)))
         for label, kwargs, factor in jobs:
