@@ -32,3 +32,26 @@ def settings(shared_data):
 
     return book_settings({"RECSYS_AE_DATASET": "ml-100k", "RECSYS_AE_PROFILE": "ci",
                           "RECSYS_AE_DATA_DIR": str(shared_data)})
+
+
+@pytest.fixture(scope="module")
+def u1_first_200(shared_data):
+    """The ratings of ML-100K u1 by its first 200 users: (train, test)."""
+    from recsys_ae import data
+
+    train, test = data.load_canonical_split("ml-100k", 1)
+    keep = lambda df: df[df["user"].astype(int) <= 200].reset_index(drop=True)  # noqa: E731
+    return keep(train), keep(test)
+
+
+def to_1_100(df):
+    """The same ratings linearly on 1-100: 1 -> 1, 5 -> 100."""
+    out = df.copy()
+    out["rating"] = 1.0 + (out["rating"].astype(float) - 1.0) * 99.0 / 4.0
+    return out
+
+
+@pytest.fixture(scope="session")
+def to_100():
+    """:func:`to_1_100`, for tests that rescale ratings."""
+    return to_1_100

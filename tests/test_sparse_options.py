@@ -44,20 +44,8 @@ ATOL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def small(shared_data):
-    """The ratings of ML-100K u1 by its first 200 users: (train, test)."""
-    from recsys_ae import data
-
-    train, test = data.load_canonical_split("ml-100k", 1)
-    keep = lambda df: df[df["user"].astype(int) <= 200].reset_index(drop=True)  # noqa: E731
-    return keep(train), keep(test)
-
-
-def _to_100(df):
-    """The same ratings linearly on 1-100: 1 -> 1, 5 -> 100."""
-    out = df.copy()
-    out["rating"] = 1.0 + (out["rating"].astype(float) - 1.0) * 99.0 / 4.0
-    return out
+def small(u1_first_200):
+    return u1_first_200
 
 
 def dense_twin(sparse, train):
@@ -93,11 +81,11 @@ def dense_twin(sparse, train):
 
 @pytest.mark.parametrize("option,model", [(option, "i-autorec") for option in OPTIONS]
                          + [("all", "u-autorec")])  # U-AutoRec: rows and columns swap roles
-def test_each_option_trains_and_predicts_like_the_dense_model(small, option, model):
+def test_each_option_trains_and_predicts_like_the_dense_model(to_100, small, option, model):
     train, test = small
     cfg = dataclasses.replace(EXACT, **OPTIONS[option])
     if cfg.scale_ratings:
-        train, test = _to_100(train), _to_100(test)
+        train, test = to_100(train), to_100(test)
     sparse = make_model(model, config=cfg, backend="sparse", objective="exact", seed=0,
                         verbose=0).fit(train)
     dense = dense_twin(sparse, train)
@@ -124,8 +112,8 @@ def test_the_l2_penalty_covers_the_decoder_bias_with_residual_input(small):
     assert model.l2_penalty() == pytest.approx(want, rel=1e-12)
 
 
-def test_validation_rmse_is_in_stars_on_a_rescaled_scale(small):
-    train, test = (_to_100(df) for df in small)
+def test_validation_rmse_is_in_stars_on_a_rescaled_scale(to_100, small):
+    train, test = (to_100(df) for df in small)
     cfg = dataclasses.replace(EXACT, **OPTIONS["all"])
     model = make_model("i-autorec", config=cfg, backend="sparse", objective="exact", seed=0,
                        verbose=0).fit(train, validation=test)
@@ -139,15 +127,15 @@ def test_validation_rmse_is_in_stars_on_a_rescaled_scale(small):
 
 
 @pytest.mark.parametrize("inp", ["raw", "residual"])
-def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(small, inp):
+def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(to_100, small, inp):
     train, test = small
     cfg = AutoRecConfig(hidden_units=16, batch_size=128, epochs=3, centre=False,
                         scale_ratings=True, input=inp, lam=10.0, learning_rate=1e-2,
                         dtype="float64")  # tests/test_tuning_transfer.py's QUICK, float64
     a = make_model("i-autorec", config=cfg, backend="sparse", verbose=0).fit(train)
-    b = make_model("i-autorec", config=cfg, backend="sparse", verbose=0).fit(_to_100(train))
+    b = make_model("i-autorec", config=cfg, backend="sparse", verbose=0).fit(to_100(train))
     rmse_a = evaluate(a, test)["rmse"] / 4.0
-    rmse_b = evaluate(b, _to_100(test))["rmse"] / 99.0
+    rmse_b = evaluate(b, to_100(test))["rmse"] / 99.0
     assert rmse_b == pytest.approx(rmse_a, rel=0.02)
     assert b.history_["rmse"][-1] / 99.0 == pytest.approx(a.history_["rmse"][-1] / 4.0,
                                                           rel=0.02)

@@ -25,20 +25,8 @@ QUICK = AutoRecConfig(hidden_units=16, batch_size=128, epochs=3, centre=False,
 
 
 @pytest.fixture(scope="module")
-def small(shared_data):
-    """The ratings of ML-100K u1 by its first 200 users: (train, test)."""
-    from recsys_ae import data
-
-    train, test = data.load_canonical_split("ml-100k", 1)
-    keep = lambda df: df[df["user"].astype(int) <= 200].reset_index(drop=True)  # noqa: E731
-    return keep(train), keep(test)
-
-
-def _to_100(df):
-    """The same ratings linearly on 1-100: 1 -> 1, 5 -> 100."""
-    out = df.copy()
-    out["rating"] = 1.0 + (out["rating"].astype(float) - 1.0) * 99.0 / 4.0
-    return out
+def small(u1_first_200):
+    return u1_first_200
 
 
 def test_lam_is_the_papers_lambda_on_the_training_ratings(small):
@@ -56,13 +44,13 @@ def test_lam_is_the_papers_lambda_on_the_training_ratings(small):
 
 
 @pytest.mark.parametrize("inp", ["raw", "residual"])
-def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(small, inp):
+def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(to_100, small, inp):
     train, test = small
     cfg = dataclasses.replace(QUICK, input=inp, dtype="float64")
     a = make_model("i-autorec", config=cfg, verbose=0).fit(train)
-    b = make_model("i-autorec", config=cfg, verbose=0).fit(_to_100(train))
+    b = make_model("i-autorec", config=cfg, verbose=0).fit(to_100(train))
     rmse_a = evaluate(a, test)["rmse"] / 4.0
-    rmse_b = evaluate(b, _to_100(test))["rmse"] / 99.0
+    rmse_b = evaluate(b, to_100(test))["rmse"] / 99.0
     assert rmse_b == pytest.approx(rmse_a, rel=0.02)
     assert b.history_["rmse"][-1] / 99.0 == pytest.approx(a.history_["rmse"][-1] / 4.0,
                                                           rel=0.02)
