@@ -121,3 +121,27 @@ def test_permutation_topn_and_cost(ch5):
     assert ch5["tn_ease_ndcg"] == pytest.approx(0.4675, abs=0.005)
     assert ch5["cost_u_items"] == 133_211
     assert ch5["cost_u_decoder"] == 500 * 133_211 + 133_211 == 66_738_711
+
+
+def test_tuning_section_quotes_the_recorded_search(ch5):
+    """The section on tuning an unseen dataset shows recorded.json's FilmTrust search as
+    recorded (not recomputed), and its verdict words agree with its numbers."""
+    rec = tables.recorded("auto_search_filmtrust")
+    v = rec["values"]
+    assert ch5["as_date"] == rec["date"] and ch5["as_command"] == rec["command"]
+    assert ch5["as_n_runs"] == len(v["table"]) and ch5["as_n_fit"] == v["n_fit"]
+    assert ch5["as_auto"] == v["test_rmse"]["I-AutoRec (auto)"]
+    assert ch5["as_bias"] == v["test_rmse"]["user + item bias"]
+    # the search read the training part only: fit + validation = training ratings
+    assert v["n_fit"] + v["n_validation"] == v["n_train"]
+    # exactly one configuration chosen, the one with the lowest validation RMSE
+    chosen = [row for row in v["table"] if row["chosen"]]
+    assert len(chosen) == 1
+    assert chosen[0]["val_rmse"] == min(row["val_rmse"] for row in v["table"])
+    assert chosen[0]["val_rmse"] == pytest.approx(ch5["as_val"])
+    beats_both = ch5["as_auto"] < min(ch5["as_bias"], ch5["as_mf"])
+    assert (ch5["as_verdict"] == "beats both the bias baseline and matrix factorization") \
+        == beats_both
+    # lambda of the paper preset's l2 at 5,000 and at Beauty's 2,023,070 ratings
+    assert ch5["lam_small"] == pytest.approx(10.0)
+    assert ch5["lam_beauty"] == pytest.approx(2 * 1e-3 * 2_023_070)
