@@ -17,7 +17,6 @@ import pytest
 from recsys_ae import preprocess
 from recsys_ae.autorec import AutoRec
 from recsys_ae.configs import AutoRecConfig
-from recsys_ae.metrics import evaluate
 from recsys_ae.registry import make_model
 from recsys_ae.training import MaskedMSE, dense_rows
 
@@ -126,21 +125,7 @@ def test_validation_rmse_is_in_stars_on_a_rescaled_scale(to_100, small):
     assert model.best_epoch_ == int(np.argmin(model.history_["val_rmse"])) + 1
 
 
-@pytest.mark.parametrize("inp", ["raw", "residual"])
-def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(to_100, small, inp):
-    train, test = small
-    cfg = AutoRecConfig(hidden_units=16, batch_size=128, epochs=3, centre=False,
-                        scale_ratings=True, input=inp, lam=10.0, learning_rate=1e-2,
-                        dtype="float64")  # tests/test_tuning_transfer.py's QUICK, float64
-    a = make_model("i-autorec", config=cfg, backend="sparse", verbose=0).fit(train)
-    b = make_model("i-autorec", config=cfg, backend="sparse", verbose=0).fit(to_100(train))
-    rmse_a = evaluate(a, test)["rmse"] / 4.0
-    rmse_b = evaluate(b, to_100(test))["rmse"] / 99.0
-    assert rmse_b == pytest.approx(rmse_a, rel=0.02)
-    assert b.history_["rmse"][-1] / 99.0 == pytest.approx(a.history_["rmse"][-1] / 4.0,
-                                                          rel=0.02)
-    pred = b.predict(test["user"].tolist(), test["item"].tolist())
-    assert pred.min() >= 1.0 and pred.max() <= 100.0
+# the 1-100 copy on the sparse backend: test_tuning_transfer.py, parametrised by backend
 
 
 def test_early_stopping_keeps_the_best_epoch_as_a_shorter_run_would_end(small):

@@ -43,12 +43,13 @@ def test_lam_is_the_papers_lambda_on_the_training_ratings(small):
         AutoRecConfig(lam=-1.0)
 
 
+@pytest.mark.parametrize("backend", ["dense", "sparse"])
 @pytest.mark.parametrize("inp", ["raw", "residual"])
-def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(to_100, small, inp):
+def test_scaled_ratings_give_an_rmse_that_scales_with_the_scale(to_100, small, inp, backend):
     train, test = small
     cfg = dataclasses.replace(QUICK, input=inp, dtype="float64")
-    a = make_model("i-autorec", config=cfg, verbose=0).fit(train)
-    b = make_model("i-autorec", config=cfg, verbose=0).fit(to_100(train))
+    a = make_model("i-autorec", config=cfg, backend=backend, verbose=0).fit(train)
+    b = make_model("i-autorec", config=cfg, backend=backend, verbose=0).fit(to_100(train))
     rmse_a = evaluate(a, test)["rmse"] / 4.0
     rmse_b = evaluate(b, to_100(test))["rmse"] / 99.0
     assert rmse_b == pytest.approx(rmse_a, rel=0.02)
