@@ -407,7 +407,8 @@ def sparsity_pattern(matrix, max_rows: int = 200, max_cols: int = 400,
 __all__ += ["step_times"]
 
 
-def step_times(table: pd.DataFrame, title: str = "Seconds per training step") -> Figure:
+def step_times(table: pd.DataFrame, title: str = "Seconds per training step", *,
+               synthetic: bool = False) -> Figure:
     """Seconds per training step against the width of the rating matrix, one line per path.
 
     Parameters
@@ -418,6 +419,8 @@ def step_times(table: pd.DataFrame, title: str = "Seconds per training step") ->
         ``seconds_per_step`` (> 0). Several rows per path, one per width.
     title : str
         Figure title; say there which data the timings ran on.
+    synthetic : bool
+        The timings ran on the generated stand-in: the plot gets the SYNTHETIC stamp.
 
     Returns
     -------
@@ -445,7 +448,8 @@ def step_times(table: pd.DataFrame, title: str = "Seconds per training step") ->
     ax.set_xlabel("item columns of the rating matrix (log scale)")
     ax.set_ylabel("seconds per training step (log scale)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="center right" if synthetic else "best")  # the stamp takes the top right
+    _mark_synthetic(ax, synthetic)
     return fig
 
 
@@ -544,7 +548,8 @@ def model_comparison_bars(table: pd.DataFrame, title: str = "Test error by model
     return fig
 
 
-def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity") -> Figure:
+def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity", *,
+                  synthetic: bool = False) -> Figure:
     """Test RMSE per bucket of user training activity, one bar per model.
 
     Parameters
@@ -554,12 +559,15 @@ def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity"
         (``"0"``, ``"1"``, ``"2"``, ``"3-5"``, ``"6-20"``, ``">20"``), columns ``n_ratings``,
         ``n_users`` and one RMSE column (stars) per model.
     title : str
+    synthetic : bool
+        The table comes from the generated stand-in: the plot gets the SYNTHETIC stamp.
 
     Returns
     -------
     matplotlib.figure.Figure
         Grouped bars: x = bucket, one bar per model (empty buckets show no bar); each
-        bucket's tick label gives its number of test ratings.
+        bucket's tick label gives its number of test ratings; the legend sits in a row
+        above the bars, where it covers none of them.
     """
     models = [c for c in table.columns if c not in ("n_ratings", "n_users")]
     fig, ax = _new_figure(7.2, 4.2)
@@ -574,8 +582,11 @@ def activity_rmse(table: pd.DataFrame, title: str = "Test RMSE by user activity"
     ax.set_xlabel("user's number of training ratings (test ratings in the bucket)")
     ax.set_ylabel("test RMSE (stars)")
     ax.set_title(title)
-    ax.legend(title="model", fontsize=8)
+    top = np.nanmax(table[models].to_numpy(dtype=float)) if models else 1.0
+    ax.set_ylim(0, 1.45 * top)  # a band above the bars for the legend and the stamp
+    ax.legend(title="model", fontsize=8, ncol=min(2, max(len(models), 1)), loc="upper left")
     ax.grid(True, axis="y", alpha=0.3)
+    _mark_synthetic(ax, synthetic)
     return fig
 
 

@@ -220,6 +220,9 @@ def test_step_times():
     np.testing.assert_array_equal(lines["dense"].get_xdata(), [1_000, 4_000])  # sorted by width
     np.testing.assert_array_equal(lines["dense"].get_ydata(), [0.05, 0.8])
     np.testing.assert_array_equal(lines["sparse"].get_ydata(), [0.006, 0.005])
+    assert plots.SYNTHETIC_STAMP not in [t.get_text() for t in ax.texts]
+    stamped = _only_axes(plots.step_times(table, synthetic=True))
+    assert plots.SYNTHETIC_STAMP in [t.get_text() for t in stamped.texts]
     with pytest.raises(ValueError, match="columns"):
         plots.step_times(table.drop(columns="path"))
     with pytest.raises(ValueError, match="> 0"):

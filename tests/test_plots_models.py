@@ -70,6 +70,13 @@ def test_activity_rmse_has_one_bar_per_model_and_bucket(u1, baselines):
     np.testing.assert_allclose(heights, np.nan_to_num(table["bias"].to_numpy()))
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[-1] == f">20\n({table.loc['>20', 'n_ratings']:,} ratings)"
+    # the legend sits in the band above the tallest bar, covering none of them
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert all(legend.y0 >= p.get_window_extent().y1 for p in ax.patches)
+    assert "SYNTHETIC" not in " ".join(t.get_text() for t in ax.texts)
+    stamped = plots.activity_rmse(table, synthetic=True).axes[0]
+    assert plots.SYNTHETIC_STAMP in [t.get_text() for t in stamped.texts]
 
 
 def test_permutation_agreement_scatter():
