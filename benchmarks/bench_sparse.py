@@ -95,8 +95,20 @@ def peak_gib() -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def child_train(args) -> dict:
+def apply_threads(args) -> str:
+    """``--threads one``: one TensorFlow thread per operation
+    (``recsys_ae.sparse.set_op_threads``, what the command line does), before
+    TensorFlow starts; ``default``: TensorFlow's default (all cores per operation)."""
     import recsys_ae  # noqa: F401  (sets the TensorFlow environment first)
+    if args.threads == "one":
+        from recsys_ae.sparse import set_op_threads
+        set_op_threads(1)
+    import tensorflow as tf
+    return f"{args.threads} (intra-op {tf.config.threading.get_intra_op_parallelism_threads()})"
+
+
+def child_train(args) -> dict:
+    threads = apply_threads(args)
     import pandas as pd
     from recsys_ae.autorec import AutoRecConfig
     from recsys_ae.metrics import evaluate
@@ -128,7 +140,7 @@ def child_train(args) -> dict:
     epochs = [b - a for a, b in zip([start] + marks[:-1], marks)]
     return dict(fit_s=fit_s, cpu_s=cpu_s, epoch_s=epochs, rmse=rmse,
                 eval_s=time.perf_counter() - t, steps_per_epoch=model.steps_per_epoch_,
-                loss=model.history_["loss"], peak_gib=peak_gib())
+                loss=model.history_["loss"], peak_gib=peak_gib(), threads=threads)
 
 
 def read_split(args, name: str):
@@ -171,7 +183,7 @@ def child_peer(args) -> dict:
 def child_paired(args) -> dict:
     """Landed and new models alive in one process, trained one epoch each in turn
     (the same batch order), so that both see the same machine load: paired ratios."""
-    import recsys_ae  # noqa: F401
+    threads = apply_threads(args)
     import numpy as np
     import pandas as pd
     from recsys_ae.autorec import AutoRecConfig
@@ -214,12 +226,12 @@ def child_paired(args) -> dict:
         rng.shuffle(order)
     weights = [m.get_weights() for m in models.values()]
     diff = max(float(np.abs(a - b).max()) for a, b in zip(*weights))
-    return dict(epoch_s=times, max_weight_diff=diff, peak_gib=peak_gib())
+    return dict(epoch_s=times, max_weight_diff=diff, peak_gib=peak_gib(), threads=threads)
 
 
 def child_steps(args) -> dict:
     """Seconds per step against ratings per step, landed vs new, one objective."""
-    import recsys_ae  # noqa: F401
+    apply_threads(args)
     import numpy as np
     import pandas as pd
     from recsys_ae.autorec import AutoRecConfig
@@ -302,10 +314,11 @@ def run_child(cmd: list[str], label: str) -> dict | None:
 
 
 def spawn(data: str, kind: str, impl: str, objective: str = "", epochs: int = 0,
-          extra=(), python: str = sys.executable, seed: int = 0) -> dict | None:
+          extra=(), python: str = sys.executable, seed: int = 0,
+          threads: str = "default") -> dict | None:
     cmd = [python, __file__, "--child", kind, "--data", data, "--impl", impl,
            "--objective", objective or "lazy", "--epochs", str(epochs), "--seed", str(seed),
-           *extra]
+           *(["--threads", threads] if python == sys.executable else []), *extra]
     return run_child(cmd, f"{kind} {impl} {objective}".strip())
 
 
@@ -345,6 +358,16 @@ def main(argv=None) -> int:
     parser.add_argument("--step-ratings", type=int, default=None,
                         help="ratings per timed step block (default 60,000 full, 6,000 small)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--new-threads", choices=["one", "default"], default="one",
+                        help="TensorFlow threads per operation in the new step's children "
+                             "(and in the step-cost and paired children, which hold both): "
+                             "'one' as the command line sets it (default), or TF's default")
+    parser.add_argument("--landed-threads", choices=["one", "default"], default="default",
+                        help="the same for the landed step's training children (default: "
+                             "TF's default, as it landed)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--threads", choices=["one", "default"], default="default",
+                        help=argparse.SUPPRESS)
     # internal: a child process
     parser.add_argument("--child", choices=["train", "peer", "steps", "paired"],
                         help=argparse.SUPPRESS)
@@ -389,7 +412,8 @@ def main(argv=None) -> int:
                     continue
                 print(f"\n## training in a child: {impl}, objective={obj!r}, {n_ep} epochs  "
                       f"({load()})", flush=True)
-                r = spawn(data, "train", impl, obj, n_ep, seed=args.seed)
+                r = spawn(data, "train", impl, obj, n_ep, seed=args.seed,
+                          threads=args.new_threads if impl == "new" else args.landed_threads)
                 if r:
                     later = r["epoch_s"][1:] or r["epoch_s"]
                     r["median_s"] = statistics.median(later)
@@ -439,7 +463,7 @@ def main(argv=None) -> int:
                 print(f"\n## step cost in a child: objective={obj!r}  ({load()})", flush=True)
                 r = spawn(data, "steps", "both", obj, 0,
                           ["--rounds", str(args.rounds), "--step-ratings",
-                           str(args.step_ratings)], seed=args.seed)
+                           str(args.step_ratings)], seed=args.seed, threads=args.new_threads)
                 if r:
                     steps[obj] = r
 
@@ -449,7 +473,8 @@ def main(argv=None) -> int:
         for obj in objectives if n_paired > 0 else []:
             print(f"\n## paired epochs in a child: objective={obj!r}, {n_paired} epochs each, "
                   f"alternating  ({load()})", flush=True)
-            r = spawn(data, "paired", "both", obj, n_paired, seed=args.seed)
+            r = spawn(data, "paired", "both", obj, n_paired, seed=args.seed,
+                      threads=args.new_threads)
             if r:
                 paired[obj] = r
 
@@ -462,7 +487,7 @@ def main(argv=None) -> int:
         ratio = f"{ref['median_s'] / r['median_s']:.2f}" if ref else "-"
         print(f"{'sparse ' + impl + ', ' + obj:<30}{len(r['epoch_s']):>7}{r['epoch_s'][0]:>9.2f}"
               f"{r['median_s']:>9.2f}{ratio:>9}{r['fit_s']:>8.1f}{r['rmse']:>8.4f}"
-              f"{r['peak_gib']:>9.2f}")
+              f"{r['peak_gib']:>9.2f}  threads per op: {r['threads']}")
     names = {"bias": "bias baseline (mu+b_u+b_i)", "svd": "Surprise SVD (20 epochs)",
              "lenskit": "LensKit biased MF (ALS)"}
     for impl, r in peers.items():
@@ -496,6 +521,12 @@ def main(argv=None) -> int:
                       f"{s['per_rating_s'] * 1e6:6.2f} us/rating   ({pts})")
             print(f"  {obj:<5} per-rating ratio landed/new: "
                   f"{r['landed']['per_rating_s'] / r['new']['per_rating_s']:.2f}")
+    if args.json:
+        out = dict(date=time.strftime("%Y-%m-%d %H:%M"), argv=sys.argv[1:], scale=args.scale,
+                   runs={f"{impl} {obj}": r for (impl, obj), r in runs.items()},
+                   peers=peers, paired=paired, steps=steps)
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"\nwritten: {args.json}")
     return 0
 
 

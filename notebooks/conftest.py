@@ -37,7 +37,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import ast  # noqa: E402
 import hashlib  # noqa: E402
-import json  # noqa: E402
 
 import nbformat  # noqa: E402
 import pytest  # noqa: E402

@@ -565,6 +565,12 @@ def main(argv=None) -> int:
         return _recommend(args, parser.prog)
     from recsys_ae.data import DataNotFoundError
 
+    # one TensorFlow thread per operation, before TensorFlow starts: the sparse step is
+    # 1.4-1.6x faster and the small dense models no slower (TF_NUM_INTRAOP_THREADS, if set,
+    # wins); see recsys_ae.sparse.set_op_threads
+    from recsys_ae.sparse import set_op_threads
+
+    set_op_threads(warn=False)
     if args.command in ("results", "tune"):
         try:
             return _results(args) if args.command == "results" else _tune(args)

@@ -90,16 +90,24 @@ few of them:
   four sparse-dense products (``tf.sparse.sparse_dense_matmul``); the only
   ``nnz x hidden`` temporaries left are the decoder's gathered operands (and
   the gather of ``V_u`` is skipped when no column repeats in the batch);
-* the lazy objective's update of a touched row is one fused op
-  (``ResourceSparseApplyKerasMomentum``: ``m <- mu m - lr g, w <- w + m`` in
-  place); the exact objective folds the catch-up into the update: the new
-  momentum is row 1 of ``A^(k+1) (w, m) - lr (g, g)`` and the new weight is
-  the caught-up weight plus it;
+* the lazy objective's update of a touched row is a gather of its momentum,
+  ``m <- mu m - lr g, w <- w + m`` and two scatters (TensorFlow's fused
+  ``ResourceSparseApplyKerasMomentum`` does the same in one op, but was measured
+  1.3-1.6x slower per step); the exact objective folds the catch-up into the
+  update: the new momentum is row 1 of ``A^(k+1) (w, m) - lr (g, g)`` and the
+  new weight is the caught-up weight plus it;
 * many steps run inside one compiled call (a ``tf.range`` loop over the
   epoch's precomputed entries), so Python and the call are paid once per
   :attr:`SparseAutoRec.STEPS_PER_CALL` steps;
 * the end-of-epoch catch-up runs in 2,048-row chunks in one call and keeps
-  the whole-kernel sum of squares for the epoch's loss.
+  the whole-kernel sum of squares for the epoch's loss;
+* one thread per operation (:func:`set_op_threads`): TensorFlow splits every
+  operation above a size threshold across its intra-op threads, and for these
+  ~0.1 ms operations the split and the wait cost more than they save; with one
+  thread per operation, independent operations still run side by side on the
+  inter-op threads. Measured: a step 1.4-1.6x faster on 2 cores. The setting is
+  process-wide, so the library does not change it on import; the command line
+  and the benchmark call :func:`set_op_threads` before TensorFlow starts.
 
 The landed implementation (a ``GradientTape`` over gathers and segment sums,
 one Python call per step) is kept verbatim in ``benchmarks/_landed_sparse.py``
@@ -134,7 +142,8 @@ import tensorflow as tf
 from recsys_ae.autorec import AutoRec, AutoRecConfig
 from recsys_ae.preprocess import IdIndex
 
-__all__ = ["OBJECTIVES", "SparseAutoRec", "csr_entries", "observed_forward", "observed_loss"]
+__all__ = ["OBJECTIVES", "SparseAutoRec", "csr_entries", "observed_forward", "observed_loss",
+           "set_op_threads"]
 
 #: Training objectives of :class:`SparseAutoRec`.
 OBJECTIVES = ("lazy", "exact")
@@ -143,6 +152,58 @@ OBJECTIVES = ("lazy", "exact")
 OBJECTIVE_ALIASES = {"fast": "lazy", "seed": "exact"}
 
 _ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-7  # keras.optimizers.Adam defaults
+
+
+def set_op_threads(intra_op: int = 1, *, warn: bool = True) -> bool:
+    """Run each TensorFlow operation on at most ``intra_op`` threads (process-wide).
+
+    The sparse training step is ~100 small operations (each one pass over a
+    ``(distinct columns, hidden)`` temporary of ~1 MB); TensorFlow's default splits
+    each across all cores and waits for the pieces, which costs more than it saves.
+    With one thread per operation the cores still run independent operations side by
+    side (TensorFlow's inter-op threads, left at their default). Measured on the
+    seed's full-scale U-AutoRec, 2 cores: 1.65-1.73 ms instead of 2.46-2.61 ms per step
+    (``benchmarks/README.md``). The small dense models of the book train at about the
+    same speed either way; large dense matrix products (Mult-VAE) lose ~10%.
+
+    Parameters
+    ----------
+    intra_op : int, default 1
+        Threads per operation; 0 restores TensorFlow's default (all cores).
+    warn : bool, default True
+        Warn when TensorFlow has already started (the command line, which may be called
+        from a Python session, passes False).
+
+    Returns
+    -------
+    bool
+        True if the setting was applied; False if the environment variable
+        ``TF_NUM_INTRAOP_THREADS`` is set (the user's choice is kept) or TensorFlow
+        has already started (a ``RuntimeWarning`` says so, unless ``warn`` is False: the
+        setting can only be made before the first TensorFlow operation of the process).
+
+    Raises
+    ------
+    ValueError
+        If ``intra_op`` is negative.
+    """
+    if intra_op < 0:
+        raise ValueError(f"intra_op must be >= 0 (0: TensorFlow's default), got {intra_op}")
+    if os.environ.get("TF_NUM_INTRAOP_THREADS"):
+        return False
+    if tf.config.threading.get_intra_op_parallelism_threads() == intra_op:
+        return True
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+    except RuntimeError:
+        if not warn:
+            return False
+        warnings.warn("set_op_threads: TensorFlow has already started in this process, so "
+                      "its threads can no longer be changed; call it before the first "
+                      "TensorFlow operation (or set TF_NUM_INTRAOP_THREADS before starting "
+                      "Python)", RuntimeWarning, stacklevel=2)
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,7 +670,8 @@ class SparseAutoRec(AutoRec):
             if l2 and objective == "lazy":
                 g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
                 g_v += 2.0 * l2 * v_u
-                g_c += 2.0 * l2_bias * c_u
+                if l2_bias:
+                    g_c += 2.0 * l2_bias * c_u
             if objective == "exact":  # Adam, exact: dense gradient incl. whole-kernel L2
                 t = tf.cast(step + 1, dtype)
                 for i, (var, g) in enumerate(((W, g_w), (b, g_b), (Vt, g_v), (c, g_c))):
@@ -635,11 +697,10 @@ class SparseAutoRec(AutoRec):
                         slots[1][i].scatter_update(tf.IndexedSlices(v, uniq))
                         var.scatter_update(tf.IndexedSlices(
                             cur - _adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON), uniq))
-                    elif mom:  # m <- mu m - lr g, w <- w + m, in place, one fused op
-                        tf.raw_ops.ResourceSparseApplyKerasMomentum(
-                            var=var.handle, accum=slots[0][i].handle,
-                            lr=tf.cast(lr, dtype), grad=g, indices=uniq,
-                            momentum=tf.constant(mom, dtype))
+                    elif mom:  # m <- mu m - lr g, w <- w + m (as keras.optimizers.SGD)
+                        m = mom * tf.gather(slots[0][i], uniq) - lr * g
+                        slots[0][i].scatter_update(tf.IndexedSlices(m, uniq))
+                        var.scatter_update(tf.IndexedSlices(cur + m, uniq))
                     else:
                         var.scatter_update(tf.IndexedSlices(cur - lr * g, uniq))
                 if optimizer == "adam":

@@ -244,3 +244,48 @@ def test_l2_penalty_kept_by_synchronize_equals_the_whole_kernel_sum(ratings):
     assert kept == pytest.approx(cfg.l2 * ((W ** 2).sum() + (V ** 2).sum()), rel=1e-12)
     model._squares = None  # recomputed from the variables
     assert model.l2_penalty() == pytest.approx(kept, rel=1e-12)
+
+
+def test_lazy_momentum_equals_keras_sgd_when_every_batch_touches_every_column():
+    # When each batch holds every column, "only the touched rows" is every row, so the lazy
+    # objective's update (gather the momentum, m <- mu m - lr (g + 2 l2 w), w <- w + m,
+    # scatter) must be keras.optimizers.SGD's on the whole model, step after step
+    rng = np.random.default_rng(4)
+    full = frame([(f"u{u:02d}", f"i{i}", float(rng.integers(1, 6)))
+                  for u in range(12) for i in range(5)])  # every user rated every item
+    cfg = config(dtype="float32", batch_size=4, epochs=2)  # 3 steps an epoch
+    sparse = SparseAutoRec("user", cfg, seed=3, verbose=0, objective="lazy").fit(full)
+    builder = AutoRec("user", cfg, seed=3)
+    dense = builder.build(sparse.train_matrix_.shape[1])
+    dense.compile(optimizer=builder._optimizer(cfg.epochs * sparse.steps_per_epoch_),
+                  loss=MaskedMSE())
+    matrix, shift = sparse.train_matrix_, sparse.mean_
+    order_rng = np.random.default_rng(3)
+    order = np.arange(matrix.shape[0])
+    order_rng.shuffle(order)
+    for _ in range(cfg.epochs):
+        for i in range(sparse.steps_per_epoch_):
+            rows = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            dense.train_on_batch(dense_rows(matrix, rows, shift=shift, fill=0.0),
+                                 dense_rows(matrix, rows, shift=shift, fill=np.nan))
+        order_rng.shuffle(order)
+    assert sparse.steps_ == 6
+    for a, b in zip(sparse.get_weights(), dense.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=5e-6)
+
+
+def test_set_op_threads_keeps_the_users_setting_and_refuses_after_start(monkeypatch):
+    from recsys_ae.sparse import set_op_threads
+
+    with pytest.raises(ValueError, match="intra_op"):
+        set_op_threads(-1)
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    assert set_op_threads(1) is False  # the environment variable wins, nothing changed
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    tf.constant(0.0)  # TensorFlow has started in this process
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    other = 2 if before == 1 else 1
+    with pytest.warns(RuntimeWarning, match="already started"):
+        assert set_op_threads(other) is False
+    assert tf.config.threading.get_intra_op_parallelism_threads() == before
+    assert set_op_threads(before) is True  # already so: nothing to change
