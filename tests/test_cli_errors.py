@@ -192,3 +192,19 @@ def test_recommend_with_a_damaged_model_is_one_line(capsys, tmp_path, ratings_fi
     assert "train_matrix.npz: SHA-256 differs" in err
     assert "already holds a saved model; pass --overwrite" in error_of(
         capsys, ["train", "--ratings", str(ratings_file), "--save", str(tmp_path / "m")], 2)
+
+
+def test_the_command_line_asks_for_one_thread_per_operation_first(capsys, tmp_path,
+                                                                   monkeypatch):
+    # the sparse step is faster with one TensorFlow thread per operation, a setting that
+    # must come before TensorFlow's first operation: the command line makes it before it
+    # reads anything, and silently (it may be called from a session that already started)
+    import recsys_ae.sparse
+
+    calls = []
+    monkeypatch.setattr(recsys_ae.sparse, "set_op_threads",
+                        lambda *a, **k: calls.append((a, k)) or False)
+    path = tmp_path / "header.csv"
+    path.write_text("userId,movieId,rating,timestamp\n")
+    error_of(capsys, ["train", "--ratings", str(path), "--quiet"], 1)
+    assert calls == [((), {"warn": False})]
