@@ -92,24 +92,17 @@ def test_loss_and_gradients_equal_the_dense_keras_formulation(ratings, kind):
         np.testing.assert_allclose(g_sparse, g_dense, rtol=0, atol=1e-9 * scale)
 
 
-@pytest.mark.parametrize("optimizer,momentum,schedule", [
-    ("sgd", 0.9, "constant"), ("sgd", 0.0, "constant"), ("adam", 0.0, "constant"),
-    ("adam", 0.0, "cosine")])
-def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, momentum,
-                                                            schedule):
-    # several epochs of several batches: columns skip steps, so the catch-up A^k is exercised.
-    # The dense reference is AutoRec's Keras model stepped with train_on_batch on the same
-    # batches in the same order (Model.fit on a PyDataset fetches batch 0 first to peek).
-    # float32: Keras cannot add a float64 model's L2 losses.
-    cfg = config(optimizer=optimizer, momentum=momentum, dtype="float32",
-                 learning_rate=0.01 if optimizer == "adam" else 0.05, lr_schedule=schedule)
-    sparse = SparseAutoRec("user", cfg, seed=2, verbose=0, objective="exact").fit(ratings)
-    builder = AutoRec("user", cfg, seed=2)
+def keras_stepped_like(sparse, seed):
+    """AutoRec's Keras model with ``sparse``'s config and seed, stepped with train_on_batch
+    on the same batches in the same order as ``sparse.fit`` took them (Model.fit on a
+    PyDataset fetches batch 0 first to peek, so it cannot be the reference)."""
+    cfg = sparse.config
+    builder = AutoRec("user", cfg, seed=seed)
     dense = builder.build(sparse.train_matrix_.shape[1])
     dense.compile(optimizer=builder._optimizer(cfg.epochs * sparse.steps_per_epoch_),
                   loss=MaskedMSE())
     matrix, shift = sparse.train_matrix_, sparse.mean_
-    order_rng = np.random.default_rng(2)
+    order_rng = np.random.default_rng(seed)
     order = np.arange(matrix.shape[0])
     order_rng.shuffle(order)
     for _ in range(cfg.epochs):
@@ -118,6 +111,21 @@ def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, 
             dense.train_on_batch(dense_rows(matrix, rows, shift=shift, fill=0.0),
                                  dense_rows(matrix, rows, shift=shift, fill=np.nan))
         order_rng.shuffle(order)
+    return dense
+
+
+@pytest.mark.parametrize("optimizer,momentum,schedule", [
+    ("sgd", 0.9, "constant"), ("sgd", 0.0, "constant"), ("adam", 0.0, "constant"),
+    ("adam", 0.0, "cosine")])
+def test_seed_objective_trains_exactly_like_the_dense_model(ratings, optimizer, momentum,
+                                                            schedule):
+    # several epochs of several batches: columns skip steps, so the catch-up A^k is exercised.
+    # The dense reference is AutoRec's Keras model stepped on the same batches in the same
+    # order (keras_stepped_like). float32: Keras cannot add a float64 model's L2 losses.
+    cfg = config(optimizer=optimizer, momentum=momentum, dtype="float32",
+                 learning_rate=0.01 if optimizer == "adam" else 0.05, lr_schedule=schedule)
+    sparse = SparseAutoRec("user", cfg, seed=2, verbose=0, objective="exact").fit(ratings)
+    dense = keras_stepped_like(sparse, seed=2)
     for a, b in zip(sparse.get_weights(), dense.get_weights()):
         np.testing.assert_allclose(a, b, rtol=0, atol=5e-6)
 
@@ -255,20 +263,7 @@ def test_lazy_momentum_equals_keras_sgd_when_every_batch_touches_every_column():
                   for u in range(12) for i in range(5)])  # every user rated every item
     cfg = config(dtype="float32", batch_size=4, epochs=2)  # 3 steps an epoch
     sparse = SparseAutoRec("user", cfg, seed=3, verbose=0, objective="lazy").fit(full)
-    builder = AutoRec("user", cfg, seed=3)
-    dense = builder.build(sparse.train_matrix_.shape[1])
-    dense.compile(optimizer=builder._optimizer(cfg.epochs * sparse.steps_per_epoch_),
-                  loss=MaskedMSE())
-    matrix, shift = sparse.train_matrix_, sparse.mean_
-    order_rng = np.random.default_rng(3)
-    order = np.arange(matrix.shape[0])
-    order_rng.shuffle(order)
-    for _ in range(cfg.epochs):
-        for i in range(sparse.steps_per_epoch_):
-            rows = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            dense.train_on_batch(dense_rows(matrix, rows, shift=shift, fill=0.0),
-                                 dense_rows(matrix, rows, shift=shift, fill=np.nan))
-        order_rng.shuffle(order)
+    dense = keras_stepped_like(sparse, seed=3)
     assert sparse.steps_ == 6
     for a, b in zip(sparse.get_weights(), dense.get_weights()):
         np.testing.assert_allclose(a, b, rtol=0, atol=5e-6)
