@@ -43,6 +43,13 @@ get the global mean).
    64/128/256/512 rows, fitted as ``fixed + per_rating * ratings`` (larger batches
    leave this regime: their temporaries are big enough to page-fault on every step).
 
+Threads: the new step's children run with one TensorFlow thread per operation
+(``recsys_ae.sparse.set_op_threads``, as the command line does; ``--new-threads
+default`` for TensorFlow's default), the landed step's with TensorFlow's default, as it
+shipped (``--landed-threads one`` to give it the same setting, so that the ratio is the
+code's alone). The result table says which each run used. ``--json FILE`` keeps the
+results (``recsys_ae/chapters/recorded.json["benchmark_sparse_speed"]`` was made from them).
+
 Load: the 1/5/15-minute load averages are printed; other processes on a
 shared machine slow every wall-clock time, the ratios less so.
 """
