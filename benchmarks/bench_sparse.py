@@ -35,13 +35,16 @@ and reports its peak resident memory (``resource.getrusage(RUSAGE_SELF)
 Seconds per epoch are measured per epoch (the end of an epoch is when
 ``synchronize`` runs); the first epoch includes tracing and is reported apart,
 the "s/epoch" column is the median of the later ones. Ratios are landed / new
-in the same invocation. Test RMSE is over all test ratings (cold-start pairs
-get the global mean).
+in the same invocation. Test RMSE is over all test ratings (``metrics.evaluate``:
+a cold-start pair gets the model's fallback, the known user's or item's bias).
 
 4. Step cost against batch size (landed and new, each objective, one process,
    alternating, ``--rounds`` rounds, medians): seconds per step at batch
    64/128/256/512 rows, fitted as ``fixed + per_rating * ratings`` (larger batches
    leave this regime: their temporaries are big enough to page-fault on every step).
+5. ``--profile STEPS``: where the new step's time goes. A child traces STEPS steps
+   with ``tf.profiler`` and sums the time of every TensorFlow operation by op type
+   (``child_profile``); the table groups them (``PROFILE_GROUPS``).
 
 Threads: the new step's children run with one TensorFlow thread per operation
 (``recsys_ae.sparse.set_op_threads``, as the command line does; ``--new-threads
@@ -302,6 +305,68 @@ def child_steps(args) -> dict:
     return out
 
 
+#: What the profile table groups together (TensorFlow op types, as the trace names them).
+PROFILE_GROUPS = {
+    "rows of the big tables (gather, scatter)": ("ResourceGather", "ResourceScatterUpdate"),
+    "multiplies, adds, subtracts": ("Mul", "AddV2", "Sub"),
+    "batch gathers and sorted sums": ("GatherV2", "SegmentSum"),
+}
+
+
+def child_profile(args) -> dict:
+    """Where the new step's time goes: ``tf.profiler`` traces ``--profile`` steps of an
+    epoch's batches (after 400 untraced warm-up steps) and the host events of every
+    TensorFlow operation are summed by op type (the trace's ``name:Type`` events).
+    The trace adds its own cost to every operation, so the shares are approximate."""
+    threads = apply_threads(args)
+    import collections
+    import glob
+    import numpy as np
+    import pandas as pd
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    from recsys_ae.autorec import AutoRecConfig
+    import recsys_ae.sparse as module
+
+    train = pd.read_pickle(Path(args.data) / "train.pkl")
+    cfg = AutoRecConfig.preset("notebook", epochs=1)
+    model = module.SparseAutoRec("user", cfg, seed=args.seed, verbose=0,
+                                 objective=args.objective).setup(train)
+    del train
+    order = np.random.default_rng(args.seed).permutation(model.train_matrix_.shape[0])
+    row_of, cols, inputs, targets, bounds, n_rows = model._epoch_entries(order)
+    warm = min(400, len(n_rows) // 2)
+    traced = min(args.profile, len(n_rows) - warm)
+
+    def run(lo, hi):
+        a, b = bounds[lo], bounds[hi]
+        model._run_steps(row_of[a:b], cols[a:b], inputs[a:b], targets[a:b],
+                         bounds[lo:hi + 1], n_rows[lo:hi])
+
+    run(0, warm)
+    with tempfile.TemporaryDirectory(prefix="bench_sparse_trace_") as logdir:
+        tf.profiler.experimental.start(logdir)
+        start = time.perf_counter()
+        run(warm, warm + traced)
+        wall = time.perf_counter() - start
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(Path(glob.glob(f"{logdir}/**/*.xplane.pb",
+                                             recursive=True)[0]).read_bytes())
+    by_type = collections.Counter()
+    for plane in space.planes:
+        for line in plane.lines:
+            for event in line.events:
+                meta = plane.event_metadata[event.metadata_id]
+                # a TensorFlow operation is named "op name:OpType" and shown as its type;
+                # the executor's own events ("ExecutorState::Process", ...) have no type
+                if meta.display_name and meta.name.endswith(":" + meta.display_name):
+                    by_type[meta.display_name] += event.duration_ps * 1e-12
+    return dict(threads=threads, steps=traced, wall_s_per_step=wall / traced,
+                op_s_per_step={k: v / traced for k, v in by_type.most_common()},
+                peak_gib=peak_gib())
+
+
 # ---------------------------------------------------------------------------------------------
 # parent
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +415,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["full", "small"], default="full")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of the new step, each objective (default 20)")
+                        help="epochs of the new step, each objective (default 20; 0 skips "
+                             "it)")
     parser.add_argument("--landed-epochs", type=int, default=None,
                         help="epochs of the landed step, each objective (default: --epochs; "
                              "0 skips it)")
@@ -372,11 +438,14 @@ def main(argv=None) -> int:
     parser.add_argument("--landed-threads", choices=["one", "default"], default="default",
                         help="the same for the landed step's training children (default: "
                              "TF's default, as it landed)")
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="also trace STEPS steps of the new step with tf.profiler and "
+                             "print where the time goes, by op type (default 0: no profile)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--threads", choices=["one", "default"], default="default",
                         help=argparse.SUPPRESS)
     # internal: a child process
-    parser.add_argument("--child", choices=["train", "peer", "steps", "paired"],
+    parser.add_argument("--child", choices=["train", "peer", "steps", "paired", "profile"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
@@ -387,11 +456,11 @@ def main(argv=None) -> int:
         args.step_ratings = 60_000 if args.scale == "full" else 6_000
     if args.child:
         result = {"train": child_train, "peer": child_peer, "steps": child_steps,
-                  "paired": child_paired}[args.child](args)
+                  "paired": child_paired, "profile": child_profile}[args.child](args)
         print(json.dumps(result))
         return 0
 
-    epochs = args.epochs or 20
+    epochs = 20 if args.epochs is None else args.epochs  # 0: no training runs
     landed_epochs = epochs if args.landed_epochs is None else args.landed_epochs
     objectives = args.objectives.split(",")
     import recsys_ae  # noqa: F401
@@ -474,6 +543,15 @@ def main(argv=None) -> int:
                 if r:
                     steps[obj] = r
 
+        profiles = {}
+        for obj in objectives if args.profile > 0 else []:
+            print(f"\n## profile in a child: new, objective={obj!r}, {args.profile} steps  "
+                  f"({load()})", flush=True)
+            r = spawn(data, "profile", "new", obj, 0, ["--profile", str(args.profile)],
+                      seed=args.seed, threads=args.new_threads)
+            if r:
+                profiles[obj] = r
+
         paired = {}
         n_paired = args.paired_epochs if args.paired_epochs is not None else (
             4 if args.scale == "full" else 6)
@@ -528,10 +606,30 @@ def main(argv=None) -> int:
                       f"{s['per_rating_s'] * 1e6:6.2f} us/rating   ({pts})")
             print(f"  {obj:<5} per-rating ratio landed/new: "
                   f"{r['landed']['per_rating_s'] / r['new']['per_rating_s']:.2f}")
+    if profiles:
+        print("\nprofile of the new step (tf.profiler; summed host time of the operations "
+              "per step, both threads; the trace slows every operation)")
+        for obj, r in profiles.items():
+            ops = r["op_s_per_step"]
+            total = sum(ops.values())
+            print(f"  {obj}: {r['steps']} steps traced, {r['wall_s_per_step'] * 1e3:.2f} ms "
+                  f"wall per step, {total * 1e3:.2f} ms of operations per step "
+                  f"(threads per op: {r['threads']})")
+            grouped = 0.0
+            for label, types in PROFILE_GROUPS.items():
+                t = sum(ops.get(k, 0.0) for k in types)
+                grouped += t
+                print(f"    {label:<44}{t * 1e3:7.3f} ms {100 * t / total:5.1f}%   "
+                      + ", ".join(f"{k} {ops.get(k, 0.0) * 1e3:.3f}" for k in types))
+            print(f"    {'everything else':<44}{(total - grouped) * 1e3:7.3f} ms "
+                  f"{100 * (total - grouped) / total:5.1f}%   "
+                  + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in list(
+                      (k, v) for k, v in ops.items()
+                      if not any(k in t for t in PROFILE_GROUPS.values()))[:6]))
     if args.json:
         out = dict(date=time.strftime("%Y-%m-%d %H:%M"), argv=sys.argv[1:], scale=args.scale,
                    runs={f"{impl} {obj}": r for (impl, obj), r in runs.items()},
-                   peers=peers, paired=paired, steps=steps)
+                   peers=peers, paired=paired, steps=steps, profiles=profiles)
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
         print(f"\nwritten: {args.json}")
     return 0

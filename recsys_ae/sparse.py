@@ -86,10 +86,18 @@ few of them:
   ``GradientTape`` over gathers and segment sums: with ``X`` the batch's
   (rows x distinct columns) sparse input and ``D`` the sparse matrix of the
   output errors ``2 (r_hat - r) / nnz`` at the same places, ``z = X W_u + b``,
-  ``dL/dV_u^T = D^T h``, ``dL/dh = D V_u^T``, ``dL/dW_u = X^T (g'(z) * dL/dh)``:
-  four sparse-dense products (``tf.sparse.sparse_dense_matmul``); the only
-  ``nnz x hidden`` temporaries left are the decoder's gathered operands (and
-  the gather of ``V_u`` is skipped when no column repeats in the batch);
+  ``dL/dV_u^T = D^T h``, ``dL/dh = D V_u^T``, ``dL/dW_u = X^T (g'(z) * dL/dh)``;
+* each of these four sparse products is a gather of the rows it needs, a
+  multiplication by the entries' values and a *sorted* segment sum: by row
+  (the entries come row by row) or by column (the ~300 entries are sorted by
+  column first). Timed alone at the seed's scale (300 entries x 700 units, one
+  thread): ``tf.sparse.sparse_dense_matmul`` 0.23 ms,
+  ``tf.math.unsorted_segment_sum`` 0.23 ms, ``tf.math.segment_sum`` 0.05 ms.
+  When no column repeats in the batch (a fifth of the batches at full scale),
+  the entries are already one per distinct column: the sums by column and the
+  gathers of ``W_u`` and ``V_u`` per entry are skipped;
+* the learning rate multiplies the errors (one number per entry) instead of
+  each gradient (a ``300 x 700`` table per kernel);
 * the lazy objective's update of a touched row is a gather of its momentum,
   ``m <- mu m - lr g, w <- w + m`` and two scatters (TensorFlow's fused
   ``ResourceSparseApplyKerasMomentum`` does the same in one op, but was measured
@@ -99,7 +107,7 @@ few of them:
 * many steps run inside one compiled call (a ``tf.range`` loop over the
   epoch's precomputed entries), so Python and the call are paid once per
   :attr:`SparseAutoRec.STEPS_PER_CALL` steps;
-* the end-of-epoch catch-up runs in 2,048-row chunks in one call and keeps
+* the end-of-epoch catch-up runs in 256-row chunks in one call and keeps
   the whole-kernel sum of squares for the epoch's loss;
 * one thread per operation (:func:`set_op_threads`): TensorFlow splits every
   operation above a size threshold across its intra-op threads, and for these
@@ -108,6 +116,11 @@ few of them:
   inter-op threads. Measured: a step 1.4-1.6x faster on 2 cores. The setting is
   process-wide, so the library does not change it on import; the command line
   and the benchmark call :func:`set_op_threads` before TensorFlow starts.
+
+What is left, by the same profiler (``benchmarks/bench_sparse.py --profile``):
+about half of the operations' time (46% exact, 52% lazy, at full scale) reads
+and writes the touched rows of ``W``, ``V^T`` and their momenta, memory traffic
+that no rewrite of the arithmetic removes; the rest is the passes above.
 
 The landed implementation (a ``GradientTape`` over gathers and segment sums,
 one Python call per step) is kept verbatim in ``benchmarks/_landed_sparse.py``
@@ -583,39 +596,57 @@ class SparseAutoRec(AutoRec):
         act = keras.activations.get(cfg.activation)
         out_act = keras.activations.get(cfg.output_activation)
 
-        def observed_grads(w_u, v_u, c_u, row_of, pos, inputs, targets, n_rows):
+        def observed_grads(w_u, v_u, c_u, row_of, pos, inputs, targets, scale):
             """Loss and gradients of one batch, written out by hand (see the module
-            docstring, "The training step"): three sparse-dense products and one
-            gather-multiply-sum; nothing ``nnz x hidden`` is formed but the decoder's
-            two gathered operands."""
-            n_u = tf.shape(w_u, out_type=tf.int64)[0]
-            idx = tf.stack([tf.cast(row_of, tf.int64), tf.cast(pos, tf.int64)], axis=1)
-            shape = tf.stack([tf.cast(n_rows, tf.int64), n_u])
-            x = tf.SparseTensor(idx, inputs, shape)
-            z = tf.sparse.sparse_dense_matmul(x, w_u) + b
+            docstring, "The training step"). ``row_of`` is sorted (entries come row
+            by row); ``pos`` is each entry's place in the batch's distinct columns,
+            which are in order of first appearance. The gradients come multiplied
+            by ``scale`` (the learning rate for SGD, so that the update need not
+            scale them again; 1 for Adam)."""
+            n_u = tf.shape(w_u)[0]
+            # Most batches hold a column twice or more (79% of them at full scale,
+            # but only ~2 of ~300 entries); when none does, pos is 0, 1, 2, ...
+            repeats = n_u < tf.size(pos)
+
+            def per_entry(t):  # the row of a distinct-column tensor for each entry
+                return tf.cond(repeats, lambda: tf.gather(t, pos), lambda: t)
+
+            # entries in column order, for the sums by column (a sorted segment sum
+            # was measured 3-4x faster than tf.math.unsorted_segment_sum here)
+            perm, sorted_pos = tf.cond(
+                repeats, lambda: (tf.argsort(pos, stable=True), tf.sort(pos)),
+                lambda: (tf.range(tf.size(pos)), pos))
+
+            def per_column(e):  # rows of e, one per entry, summed by column
+                return tf.cond(repeats,
+                               lambda: tf.math.segment_sum(tf.gather(e, perm), sorted_pos),
+                               lambda: e)
+
+            # z = X W_u + b: the rows of W_u scaled by the inputs and summed per row (a
+            # row with no entry in the batch gets 0 or is left off the end; it has no
+            # output, so no gradient either)
+            z = tf.math.segment_sum(per_entry(w_u) * inputs[:, None], row_of) + b
             with tf.GradientTape(persistent=True) as tape:
                 tape.watch(z)
                 h = act(z)
-                # pos is 0, 1, ... (first-occurrence order) when no column repeats
-                v_e = tf.cond(tf.shape(v_u)[0] == tf.size(pos), lambda: v_u,
-                              lambda: tf.gather(v_u, pos))
-                dots = tf.reduce_sum(tf.gather(h, row_of) * v_e, axis=1)
-                pre = dots + tf.gather(c_u, pos)
+                h_e, v_e = tf.gather(h, row_of), per_entry(v_u)  # nnz x hidden each
+                pre = tf.reduce_sum(h_e * v_e, axis=1) + tf.gather(c_u, pos)
                 tape.watch(pre)
                 outputs = out_act(pre)
             err = outputs - targets
             sse = tf.reduce_sum(tf.square(err))
             n = tf.cast(tf.size(targets), dtype)
             mse = sse / tf.maximum(n, 1.0)
-            d = tape.gradient(outputs, pre, output_gradients=2.0 * err / tf.maximum(n, 1.0))
-            g_c = tf.math.unsorted_segment_sum(d, pos, n_u)
-            dmat = tf.SparseTensor(idx, d, shape)
-            g_v = tf.sparse.sparse_dense_matmul(dmat, h, adjoint_a=True)
-            g_h = tf.sparse.sparse_dense_matmul(dmat, v_u)
+            # d = scale * dL/d(pre) at each entry: the sparse matrix D of the docstring
+            d = tape.gradient(outputs, pre,
+                              output_gradients=(2.0 * scale / tf.maximum(n, 1.0)) * err)
+            g_c = tf.math.unsorted_segment_sum(d, pos, n_u)  # a vector: cheap either way
+            g_v = per_column(h_e * d[:, None])  # D^T h
+            g_h = tf.math.segment_sum(v_e * d[:, None], row_of)  # D V_u^T
             g_z = tape.gradient(h, z, output_gradients=g_h)
             del tape
             g_b = tf.reduce_sum(g_z, axis=0)
-            g_w = tf.sparse.sparse_dense_matmul(x, g_z, adjoint_a=True)
+            g_w = per_column(tf.gather(g_z, row_of) * inputs[:, None])  # X^T g_z
             return mse, sse, n, g_w, g_b, g_v, g_c
 
         def one_step(row_of, cols, inputs, targets, n_rows, step):
@@ -643,8 +674,11 @@ class SparseAutoRec(AutoRec):
                 c_u = pc[:, 0] * c_raw + pc[:, 1] * mc_raw
             else:
                 w_u, v_u, c_u = tf.gather(W, uniq), tf.gather(Vt, uniq), tf.gather(c, uniq)
-            mse, sse, n, g_w, g_b, g_v, g_c = observed_grads(w_u, v_u, c_u, row_of, pos, inputs,
-                                                             targets, n_rows)
+            # SGD: the gradients come already multiplied by the learning rate ("lr g"
+            # below); Adam needs them as they are
+            sgd = optimizer != "adam"
+            mse, sse, n, g_w, g_b, g_v, g_c = observed_grads(
+                w_u, v_u, c_u, row_of, pos, inputs, targets, lr if sgd else 1.0)
             touched_l2 = 2.0 * l2 * (tf.nn.l2_loss(w_u) + tf.nn.l2_loss(v_u))  # one pass each
             if l2_bias:
                 touched_l2 += l2_bias * tf.reduce_sum(tf.square(c_u))
@@ -653,25 +687,25 @@ class SparseAutoRec(AutoRec):
                 # the new momentum is row 1 of A^(k+1) (w, m) - lr g; the new weight is
                 # row 0, which equals the caught-up weight plus the new momentum (row 0
                 # minus row 1 of A is (1, 0), so row 0 - row 1 of A^(k+1) is row 0 of A^k)
-                for var, slot, g, w, m, cur in ((W, slots[0][0], g_w, w_raw, mw_raw, w_u),
-                                                (Vt, slots[0][2], g_v, v_raw, mv_raw, v_u)):
-                    m_new = p_next[:, 2:3] * w + p_next[:, 3:4] * m - lr * g
+                for var, slot, lr_g, w, m, cur in ((W, slots[0][0], g_w, w_raw, mw_raw, w_u),
+                                                   (Vt, slots[0][2], g_v, v_raw, mv_raw, v_u)):
+                    m_new = p_next[:, 2:3] * w + p_next[:, 3:4] * m - lr_g
                     slot.scatter_update(tf.IndexedSlices(m_new, uniq))
                     var.scatter_update(tf.IndexedSlices(cur + m_new, uniq))
-                lr_g = lr * g_c
                 slots[0][3].scatter_update(tf.IndexedSlices(
-                    pc_next[:, 2] * c_raw + pc_next[:, 3] * mc_raw - lr_g, uniq))
+                    pc_next[:, 2] * c_raw + pc_next[:, 3] * mc_raw - g_c, uniq))
                 c.scatter_update(tf.IndexedSlices(
-                    pc_next[:, 0] * c_raw + pc_next[:, 1] * mc_raw - lr_g, uniq))
+                    pc_next[:, 0] * c_raw + pc_next[:, 1] * mc_raw - g_c, uniq))
                 self._last.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(uniq), step + 1),
                                                            uniq))
-                _sgd_dense(b, slots[0][1], g_b, lr, mom)
+                _sgd_dense(b, slots[0][1], g_b, 1.0, mom)  # g_b is lr g already
                 return tf.stack([mse + touched_l2, sse, n])
-            if l2 and objective == "lazy":
-                g_w += 2.0 * l2 * w_u  # the L2 gradient of the rows in hand
-                g_v += 2.0 * l2 * v_u
+            if l2 and objective == "lazy":  # the L2 gradient of the rows in hand
+                scale = lr if sgd else 1.0
+                g_w += (2.0 * l2 * scale) * w_u
+                g_v += (2.0 * l2 * scale) * v_u
                 if l2_bias:
-                    g_c += 2.0 * l2_bias * c_u
+                    g_c += (2.0 * l2_bias * scale) * c_u
             if objective == "exact":  # Adam, exact: dense gradient incl. whole-kernel L2
                 t = tf.cast(step + 1, dtype)
                 for i, (var, g) in enumerate(((W, g_w), (b, g_b), (Vt, g_v), (c, g_c))):
@@ -698,15 +732,15 @@ class SparseAutoRec(AutoRec):
                         var.scatter_update(tf.IndexedSlices(
                             cur - _adam_alpha(lr, t) * m / (tf.sqrt(v) + _ADAM_EPSILON), uniq))
                     elif mom:  # m <- mu m - lr g, w <- w + m (as keras.optimizers.SGD)
-                        m = mom * tf.gather(slots[0][i], uniq) - lr * g
+                        m = mom * tf.gather(slots[0][i], uniq) - g  # g is lr g already
                         slots[0][i].scatter_update(tf.IndexedSlices(m, uniq))
                         var.scatter_update(tf.IndexedSlices(cur + m, uniq))
                     else:
-                        var.scatter_update(tf.IndexedSlices(cur - lr * g, uniq))
+                        var.scatter_update(tf.IndexedSlices(cur - g, uniq))
                 if optimizer == "adam":
                     _adam_dense(b, slots[0][1], slots[1][1], g_b, lr, t)
                 else:
-                    _sgd_dense(b, slots[0][1] if slots else None, g_b, lr, mom)
+                    _sgd_dense(b, slots[0][1] if slots else None, g_b, 1.0, mom)
             return tf.stack([mse + touched_l2, sse, n])
 
         @tf.function(input_signature=[vec_i, vec_i, vec_f, vec_f, vec_i, vec_i, scalar_i])
@@ -890,15 +924,17 @@ class SparseAutoRec(AutoRec):
                                        [n_rows])[0]
         return float(loss), float(sse), float(n)
 
-    def synchronize(self, chunk: int = 2048) -> None:
+    def synchronize(self, chunk: int = 256) -> None:
         """Bring every row up to the current step (``objective="exact"`` with SGD only;
         a no-op otherwise). Done at the end of every epoch and of ``fit``.
 
-        ``chunk`` rows at a time, all in one compiled call: 2,048 rows x 700 units
-        x 4 tensors (W, V^T, their momenta) is 23 MB of temporaries, which the
-        allocator reuses; 16,384-row chunks (180 MB) page-faulted on every chunk
-        and took 2-4x longer. The whole-kernel sum of squares is computed on the
-        way and kept for :meth:`l2_penalty`.
+        ``chunk`` rows at a time, all in one compiled call. The size was measured at
+        full scale (182,275 rows, 700 units, one thread per operation): 256-row
+        chunks (0.7 MB per temporary, which stays in a core's cache) took
+        0.33-0.36 s per catch-up, 2,048-row chunks 0.56-0.77 s, and 16,384-row
+        chunks (46 MB per temporary) page-faulted on every chunk and took longer
+        still. The whole-kernel sum of squares is computed on the way and kept for
+        :meth:`l2_penalty`.
         """
         if self._catch_up_fn is None:
             return

@@ -284,3 +284,23 @@ def test_set_op_threads_keeps_the_users_setting_and_refuses_after_start(monkeypa
         assert set_op_threads(other) is False
     assert tf.config.threading.get_intra_op_parallelism_threads() == before
     assert set_op_threads(before) is True  # already so: nothing to change
+
+
+
+@pytest.mark.parametrize("objective,momentum,l2", [("exact", 0.9, 2.0**-7), ("lazy", 0.0, 0.0)])
+def test_batches_without_a_repeated_column_train_like_the_dense_model(objective, momentum, l2):
+    # The step takes a shortcut when no column appears twice in a batch: the entries are
+    # then one per distinct column, and the sums by column are skipped. Here every item has
+    # a single rater, so every batch takes it (the other tests' batches repeat columns).
+    # The exact objective must equal Keras' SGD step after step; so must the lazy one
+    # without momentum and L2, when an untouched row has nothing that would move it.
+    rng = np.random.default_rng(6)
+    data = frame([(f"u{u:02d}", f"i{u:02d}_{j}", float(rng.integers(1, 6)))
+                  for u in range(12) for j in range(3)])
+    cfg = config(dtype="float32", batch_size=4, epochs=2, momentum=momentum, l2=l2)
+    sparse = SparseAutoRec("user", cfg, seed=3, verbose=0, objective=objective).fit(data)
+    dense = keras_stepped_like(sparse, seed=3)
+    assert sparse.steps_ == 6
+    for a, b, start in zip(sparse.get_weights(), dense.get_weights(), sparse.initial_weights_):
+        assert np.abs(a - start).max() > 1e-3  # the steps moved every weight
+        np.testing.assert_allclose(a, b, rtol=0, atol=5e-6)
