@@ -615,17 +615,12 @@ def main(argv=None) -> int:
             print(f"  {obj}: {r['steps']} steps traced, {r['wall_s_per_step'] * 1e3:.2f} ms "
                   f"wall per step, {total * 1e3:.2f} ms of operations per step "
                   f"(threads per op: {r['threads']})")
-            grouped = 0.0
-            for label, types in PROFILE_GROUPS.items():
+            groups = {**PROFILE_GROUPS, "everything else": [
+                k for k in ops if not any(k in types for types in PROFILE_GROUPS.values())]}
+            for label, types in groups.items():
                 t = sum(ops.get(k, 0.0) for k in types)
-                grouped += t
                 print(f"    {label:<44}{t * 1e3:7.3f} ms {100 * t / total:5.1f}%   "
-                      + ", ".join(f"{k} {ops.get(k, 0.0) * 1e3:.3f}" for k in types))
-            print(f"    {'everything else':<44}{(total - grouped) * 1e3:7.3f} ms "
-                  f"{100 * (total - grouped) / total:5.1f}%   "
-                  + ", ".join(f"{k} {v * 1e3:.3f}" for k, v in list(
-                      (k, v) for k, v in ops.items()
-                      if not any(k in t for t in PROFILE_GROUPS.values()))[:6]))
+                      + ", ".join(f"{k} {ops.get(k, 0.0) * 1e3:.3f}" for k in types[:6]))
     if args.json:
         out = dict(date=time.strftime("%Y-%m-%d %H:%M"), argv=sys.argv[1:], scale=args.scale,
                    runs={f"{impl} {obj}": r for (impl, obj), r in runs.items()},
